@@ -1,0 +1,63 @@
+# newsbot: `make demo` runs the main job, `make test` runs every check. Both build what they need.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_DATABASE_URL ?= postgresql+asyncpg://postgres@127.0.0.1:5432/test
+EVAL ?= ../shared/eval
+export TEST_DATABASE_URL
+
+.PHONY: demo test lint typecheck pytest postgres venv clean \
+	bench-quality bench-speed bench-ingest bench-search bench-delivery bench-scale soak
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	bash scripts/demo.sh
+
+# PostgreSQL on 127.0.0.1:5432 is part of the test suite: start it (or install it) when it is down.
+postgres:
+	@bash scripts/ensure-postgres.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP) postgres
+	$(BIN)/pytest -q -p no:cacheprovider
+
+test: lint typecheck pytest
+
+bench-quality: $(STAMP)
+	$(BIN)/python -m bench.quality --data $(EVAL)
+
+bench-speed: $(STAMP)
+	$(BIN)/python -m bench.speed --data $(EVAL)
+
+bench-ingest: $(STAMP)
+	$(BIN)/python -m bench.ingest
+
+bench-search: $(STAMP) postgres
+	$(BIN)/python -m bench.search
+
+bench-delivery: $(STAMP)
+	$(BIN)/python -m bench.delivery
+
+bench-scale: $(STAMP) postgres
+	$(BIN)/python -m bench.scale
+
+soak: $(STAMP) postgres
+	$(BIN)/python -m bench.soak
+
+clean:
+	rm -rf $(VENV) data .mypy_cache .ruff_cache .pytest_cache

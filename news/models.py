@@ -1,0 +1,156 @@
+"""The domain's value objects: frozen, slotted dataclasses handed between stages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A subscribed source, as stored."""
+
+    id: int
+    url: str
+    title: str | None = None
+    site_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    next_check_at: datetime | None = None
+    last_checked_at: datetime | None = None
+    last_success_at: datetime | None = None
+    error_count: int = 0
+    last_error: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """What a GET returned: the body (empty on 304) and the caching headers we keep."""
+
+    url: str
+    status: int
+    body: bytes = b""
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    cache_control: str | None = None
+    expires: str | None = None
+    retry_after: float | None = None
+
+    @property
+    def not_modified(self) -> bool:
+        """Return whether the server said 304 Not Modified."""
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedEntry:
+    """One item of a feed, normalized: UTC date, absolute link, plain text."""
+
+    entry_hash: str
+    title: str
+    url: str | None = None
+    guid: str | None = None
+    author: str | None = None
+    published_at: datetime | None = None
+    text: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """A parsed feed document."""
+
+    title: str | None
+    site_url: str | None
+    entries: list[ParsedEntry] = field(default_factory=list)
+    ttl_minutes: int | None = None
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """A stored article with its summary (None until summarized)."""
+
+    id: int
+    feed_id: int
+    title: str
+    url: str | None
+    published_at: datetime | None
+    fetched_at: datetime
+    text: str
+    summary: str | None = None
+    language: str | None = None
+    author: str | None = None
+    feed_title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One search result: the article, a snippet with the match, and its rank (lower is better)."""
+
+    article: Article
+    snippet: str
+    rank: float
+
+
+@dataclass(frozen=True, slots=True)
+class DigestItem:
+    """One article as it appears in a digest."""
+
+    article_id: int
+    title: str
+    source: str
+    url: str | None
+    published_at: datetime | None
+    summary: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """The articles of a window, deduplicated and ordered."""
+
+    since: datetime
+    until: datetime
+    items: list[DigestItem]
+    total: int = 0
+
+    @property
+    def empty(self) -> bool:
+        """Return whether there is nothing to send."""
+        return not self.items
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A chat's subscription and its digest preferences."""
+
+    id: int
+    chat_id: int
+    chat_type: str
+    active: bool
+    digest_times: tuple[str, ...]
+    timezone: str
+    frequency: str
+    max_articles: int
+    feed_ids: tuple[int, ...] | None
+    link_previews: bool
+    last_digest_at: datetime | None
+    next_digest_at: datetime | None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    """One message waiting to be sent (or sent, or failed)."""
+
+    id: int
+    chat_id: int
+    slot: str
+    part: int
+    text: str
+    link_previews: bool
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None = None

@@ -1,0 +1,143 @@
+"""Table definitions for Core queries; the migrations create the schema itself."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always UTC-aware in Python, whatever the database keeps."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
+        value = value.astimezone(UTC)
+        # SQLite compares timestamps as text, so it must always get the same naive UTC format.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+        return value.astimezone(UTC)  # type: ignore[no-any-return]
+
+
+metadata = MetaData()
+
+feeds = Table(
+    "feeds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("title", Text),
+    Column("site_url", Text),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("next_check_at", UTCDateTime, nullable=False),
+    Column("last_checked_at", UTCDateTime),
+    Column("last_success_at", UTCDateTime),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("lease_owner", Text),
+    Column("lease_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), nullable=False),
+    Column("entry_hash", Text, nullable=False),
+    Column("guid", Text),
+    Column("url", Text),
+    Column("title", Text, nullable=False),
+    Column("author", Text),
+    Column("published_at", UTCDateTime),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    # published_at clamped to fetched_at (feeds lie about the future); what digests sort on.
+    Column("sort_at", UTCDateTime, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("text_source", Text, nullable=False, default="feed"),
+    Column("content_hash", Text, nullable=False),
+    Column("summary", Text),
+    Column("language", Text),
+    Column("summarized_at", UTCDateTime),
+    Column("summary_lease_until", UTCDateTime),
+    UniqueConstraint("feed_id", "entry_hash", name="uq_articles_feed_entry"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False, unique=True),
+    Column("chat_type", Text, nullable=False),
+    Column("title", Text),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("digest_times", Text, nullable=False),
+    Column("timezone", Text, nullable=False),
+    Column("frequency", Text, nullable=False, default="daily"),
+    Column("max_articles", Integer, nullable=False, default=10),
+    Column("feed_ids", Text),
+    Column("link_previews", Boolean, nullable=False, default=False),
+    Column("last_digest_at", UTCDateTime),
+    Column("next_digest_at", UTCDateTime),
+    Column("lease_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("kind", Text, nullable=False, default="digest"),
+    Column("slot", Text, nullable=False),
+    Column("part", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("link_previews", Boolean, nullable=False, default=False),
+    Column("status", Text, nullable=False, default="pending"),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("last_error", Text),
+    Column("message_id", BigInteger),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime),
+    UniqueConstraint("chat_id", "slot", "part", name="uq_outbox_chat_slot_part"),
+)
+
+searches = Table(
+    "searches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
