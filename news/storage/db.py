@@ -10,9 +10,12 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, event
+from sqlalchemy import Connection, Table, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.sql.dml import Insert
 
 from news.settings import async_database_url
 
@@ -92,3 +95,10 @@ async def open_store(url: str) -> Store:
     store = make_store(url)
     await store.upgrade()
     return store
+
+
+def insert_ignore(dialect: str, table: Table, index_elements: list[str]) -> Insert:
+    """Return an INSERT that skips rows conflicting on `index_elements` (SQLite or PostgreSQL)."""
+    if dialect == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    return pg_insert(table).on_conflict_do_nothing(index_elements=index_elements)

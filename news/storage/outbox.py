@@ -5,11 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from news.storage.db import insert_ignore
 from news.storage.tables import outbox
 
 
@@ -45,16 +43,6 @@ async def enqueue(
         }
         for index, text in enumerate(parts)
     ]
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        stmt = sqlite_insert(outbox).on_conflict_do_nothing(
-            index_elements=["chat_id", "slot", "part"]
-        )
-    elif dialect == "postgresql":
-        stmt = pg_insert(outbox).on_conflict_do_nothing(
-            index_elements=["chat_id", "slot", "part"]
-        )
-    else:  # pragma: no cover - only the two dialects above are supported
-        stmt = insert(outbox)
+    stmt = insert_ignore(conn.dialect.name, outbox, ["chat_id", "slot", "part"])
     result = await conn.execute(stmt.returning(outbox.c.id), rows)
     return len(result.fetchall())
