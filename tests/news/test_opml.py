@@ -36,7 +36,7 @@ def test_relative_paths_need_a_base() -> None:
     ids=["empty", "garbage", "not-opml", "entity-declaration"],
 )
 def test_bad_files_give_a_clear_error(data: bytes) -> None:
-    with pytest.raises(OPMLError, match="^opml: "):
+    with pytest.raises(OPMLError, match=r"^opml: "):
         read_opml(data)
 
 
