@@ -37,52 +37,106 @@ class Settings(BaseSettings):
     )
 
     # Storage
-    database_url: str = DEFAULT_SQLITE_URL
+    database_url: str = Field(
+        DEFAULT_SQLITE_URL,
+        description="Database URL: SQLite file (default) or postgresql+asyncpg://user@host/db",
+    )
 
     # Fetching
-    allow_private_networks: bool = False
-    user_agent: str = "newsbot/0.1 (+https://github.com/newsbot/newsbot)"
-    connect_timeout: float = Field(10.0, gt=0)
-    read_timeout: float = Field(20.0, gt=0)
-    max_body_bytes: int = Field(10 * 1024 * 1024, gt=0)
-    max_redirects: int = Field(5, ge=0, le=20)
-    per_host_concurrency: int = Field(2, ge=1)
-    poll_concurrency: int = Field(16, ge=1)
+    allow_private_networks: bool = Field(
+        False, description="Allow feeds and pages on loopback/private addresses (off: SSRF guard)"
+    )
+    user_agent: str = Field(
+        "newsbot/0.1 (+https://github.com/newsbot/newsbot)",
+        description="User-Agent sent with every request",
+    )
+    connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a connection")
+    read_timeout: float = Field(
+        20.0, gt=0, description="Seconds to wait for data, and overall per request"
+    )
+    max_body_bytes: int = Field(
+        10 * 1024 * 1024, gt=0, description="Largest feed or page body downloaded, in bytes"
+    )
+    max_redirects: int = Field(5, ge=0, le=20, description="Redirects followed at most")
+    per_host_concurrency: int = Field(2, ge=1, description="Requests at once to one host")
+    poll_concurrency: int = Field(16, ge=1, description="Feeds refreshed at once by one worker")
 
     # Polling schedule (seconds)
-    poll_tick: float = Field(60.0, gt=0)
-    min_check_interval: int = Field(15 * 60, ge=1)
-    max_check_interval: int = Field(24 * 3600, ge=1)
-    max_backoff: int = Field(24 * 3600, ge=1)
-    lease_seconds: int = Field(300, ge=10)
-    poll_batch: int = Field(100, ge=1)
+    poll_tick: float = Field(
+        60.0,
+        gt=0,
+        description="Seconds between polling ticks (each tick polls only the due feeds)",
+    )
+    min_check_interval: int = Field(
+        15 * 60, ge=1, description="Shortest time between two polls of one feed, seconds"
+    )
+    max_check_interval: int = Field(
+        24 * 3600, ge=1, description="Longest time between two polls of one feed, seconds"
+    )
+    max_backoff: int = Field(
+        24 * 3600, ge=1, description="Longest wait before retrying a failing feed, seconds"
+    )
+    lease_seconds: int = Field(
+        300,
+        ge=10,
+        description="How long a worker holds a claimed feed or article before another may take it",
+    )
+    poll_batch: int = Field(100, ge=1, description="Feeds claimed per database round trip")
 
     # Extraction and summaries
-    teaser_words: int = Field(80, ge=0)
-    summary_sentences: int = Field(3, ge=1, le=10)
-    summary_max_chars: int = Field(600, ge=100)
-    summarize_batch: int = Field(50, ge=1)
+    teaser_words: int = Field(
+        80,
+        ge=0,
+        description="Feed texts shorter than this many words are completed from the article page",
+    )
+    summary_sentences: int = Field(3, ge=1, le=10, description="Sentences per summary")
+    summary_max_chars: int = Field(600, ge=100, description="Longest summary, in characters")
+    summarize_batch: int = Field(50, ge=1, description="Articles claimed per summarizing round")
 
     # Telegram
-    telegram_token: SecretStr | None = None
-    telegram_base_url: str = TELEGRAM_BASE_URL
-    admin_ids: Annotated[list[int], NoDecode] = []
-    digest_times: Annotated[list[time], NoDecode] = [time(8, 0)]
-    timezone: str = "UTC"
-    digest_articles: int = Field(10, ge=1, le=50)
-    send_rate: float = Field(30.0, gt=0)
-    chat_interval: float = Field(1.0, ge=0)
-    group_per_minute: int = Field(20, ge=1)
-    search_per_minute: int = Field(10, ge=1)
-    webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
-    webhook_listen: str = "0.0.0.0"  # noqa: S104 - a webhook must be reachable by its proxy
-    webhook_port: int = Field(8443, ge=1, le=65535)
+    telegram_token: SecretStr | None = Field(
+        None,
+        description="Bot token from @BotFather (required for run, bot and sender; never logged)",
+    )
+    telegram_base_url: str = Field(
+        TELEGRAM_BASE_URL,
+        description="Bot API base URL (point it at a local Bot API server if you run one)",
+    )
+    admin_ids: Annotated[list[int], NoDecode] = Field(
+        [], description="Comma-separated Telegram user ids allowed to run admin commands"
+    )
+    digest_times: Annotated[list[time], NoDecode] = Field(
+        [time(8, 0)], description="Comma-separated HH:MM digest times for new subscriptions"
+    )
+    timezone: str = Field(
+        "UTC", description="IANA time zone for new subscriptions, e.g. Europe/Berlin"
+    )
+    digest_articles: int = Field(
+        10, ge=1, le=50, description="Stories per digest for new subscriptions"
+    )
+    send_rate: float = Field(30.0, gt=0, description="Messages per second at most, over all chats")
+    chat_interval: float = Field(
+        1.0, ge=0, description="Seconds between two messages to one chat, at least"
+    )
+    group_per_minute: int = Field(
+        20, ge=1, description="Messages per minute to one group or channel, at most"
+    )
+    search_per_minute: int = Field(10, ge=1, description="Searches per minute one chat may run")
+    webhook_url: str | None = Field(
+        None, description="Public HTTPS URL for webhook mode (unset: long polling)"
+    )
+    webhook_secret: SecretStr | None = Field(
+        None, description="Secret token Telegram sends with webhook calls"
+    )
+    webhook_listen: str = Field("0.0.0.0", description="Address the webhook server listens on")  # noqa: S104 - a webhook must be reachable by its proxy
+    webhook_port: int = Field(
+        8443, ge=1, le=65535, description="Port the webhook server listens on"
+    )
 
     # Operations
-    http_port: int = Field(0, ge=0, le=65535)
-    log_level: str = "INFO"
-    data_dir: Path = Path("data")
+    http_port: int = Field(0, ge=0, le=65535, description="Port of /healthz and /metrics (0: off)")
+    log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING or ERROR")
+    data_dir: Path = Field(Path("data"), description="Folder for local state (the demo database)")
 
     @field_validator("database_url")
     @classmethod
@@ -120,3 +174,40 @@ class Settings(BaseSettings):
     def is_sqlite(self) -> bool:
         """Return whether the database is SQLite."""
         return self.database_url.startswith("sqlite")
+
+
+def _default_text(name: str) -> str:
+    value = Settings.model_fields[name].default
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, list):
+        return ",".join(v.strftime("%H:%M") if isinstance(v, time) else str(v) for v in value)
+    return str(value)
+
+
+def reference() -> list[tuple[str, str, str]]:
+    """Return (variable, default, description) for every setting, in declaration order."""
+    return [
+        (f"NEWSBOT_{name.upper()}", _default_text(name), field.description or "")
+        for name, field in Settings.model_fields.items()
+    ]
+
+
+def env_example() -> str:
+    """Return the text of deploy/.env.example: every setting with its default and a comment."""
+    lines = ["# newsbot settings: every variable with its default. Uncomment to change one.", ""]
+    for variable, default, description in reference():
+        lines += [f"# {description}", f"# {variable}={default}", ""]
+    return "\n".join(lines)
+
+
+def markdown_table() -> str:
+    """Return the README's settings table."""
+    rows = ["| Variable | Default | What it does |", "|---|---|---|"]
+    rows += [
+        f"| `{v}` | `{d}` | {text} |" if d else f"| `{v}` | | {text} |"
+        for v, d, text in reference()
+    ]
+    return "\n".join(rows)
