@@ -17,6 +17,8 @@ from news.storage.db import Store, open_store
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 DATA = Path(__file__).resolve().parent / "data"
+pytest_plugins = ["tests.servers"]
+
 PG_URL = async_database_url(
     os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 )
