@@ -106,7 +106,8 @@ class Settings(BaseSettings):
         [], description="Comma-separated Telegram user ids allowed to run admin commands"
     )
     digest_times: Annotated[list[time], NoDecode] = Field(
-        [time(8, 0)], description="Comma-separated HH:MM digest times for new subscriptions"
+        [time(8, 0)],
+        description="One or two comma-separated HH:MM digest times for new subscriptions",
     )
     timezone: str = Field(
         "UTC", description="IANA time zone for new subscriptions, e.g. Europe/Berlin"
@@ -158,6 +159,8 @@ class Settings(BaseSettings):
             for part in parts:
                 if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", part):
                     raise ValueError(f"{part!r} is not a time of day like 08:00")
+            if not 1 <= len(parts) <= 2:
+                raise ValueError("give one or two times of day, like 08:00 or 08:00,18:00")
             return parts
         return value
 
