@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	bash scripts/demo.sh
+	$(BIN)/newsbot demo
 
 # PostgreSQL on 127.0.0.1:5432 is part of the test suite: start it (or install it) when it is down.
 postgres:

@@ -3,17 +3,139 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
+import signal
 import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from bot import cli_commands as commands
+from news.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[argparse.Namespace, Settings], Awaitable[int]]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(prog="newsbot", description=__doc__)
-    parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="newsbot",
+        description="Feeds in, summarized and searchable news digests out.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    feeds = sub.add_parser("feeds", help="add, list, remove, import and export feeds")
+    feeds_sub = feeds.add_subparsers(dest="feeds_command", required=True, metavar="ACTION")
+    add = feeds_sub.add_parser("add", help="add a feed by URL or local path")
+    add.add_argument("url", metavar="URL|PATH")
+    add.add_argument("--no-check", action="store_true", help="add without fetching it first")
+    add.set_defaults(handler=commands.feeds_add)
+    feeds_sub.add_parser("list", help="list the feeds").set_defaults(handler=commands.feeds_list)
+    remove = feeds_sub.add_parser("remove", help="remove a feed and its articles")
+    remove.add_argument("feed_id", type=int, metavar="ID")
+    remove.set_defaults(handler=commands.feeds_remove)
+    imp = feeds_sub.add_parser("import", help="add every feed listed in an OPML file")
+    imp.add_argument("file", type=Path, metavar="FILE.opml")
+    imp.set_defaults(handler=commands.feeds_import)
+    feeds_sub.add_parser("export", help="print the feeds as OPML").set_defaults(
+        handler=commands.feeds_export
+    )
+
+    poll = sub.add_parser("poll", help="run one polling cycle over the due feeds")
+    poll.add_argument("--all", action="store_true", help="poll every feed, due or not")
+    poll.set_defaults(handler=commands.poll)
+
+    for role, text in (
+        ("run", "the bot, the worker and the sender in one process"),
+        ("bot", "answer Telegram updates (long polling, or a webhook)"),
+        ("worker", "poll, extract, summarize and plan digests until stopped"),
+        ("sender", "deliver the outbox (one active per bot token; others wait)"),
+    ):
+        sub.add_parser(role, help=text).set_defaults(handler=commands.role)
+
+    digest = sub.add_parser("digest", help="print the digest of a time window")
+    digest.add_argument("--since", default="24h", help="window: 30m, 24h, 7d or a date")
+    digest.add_argument("--limit", type=int, default=None, help="at most N stories")
+    digest.set_defaults(handler=commands.digest)
+
+    search = sub.add_parser("search", help="search stored articles")
+    search.add_argument("words", nargs="+", metavar="WORDS")
+    search.add_argument("--limit", type=int, default=10)
+    search.set_defaults(handler=commands.search)
+
+    extract = sub.add_parser("extract", help="print the main text of an article page")
+    extract.add_argument("source", metavar="URL|FILE")
+    extract.add_argument("--url", default=None, help="the page's URL, when reading a file")
+    extract.set_defaults(handler=commands.extract)
+
+    summarize = sub.add_parser("summarize", help="summarize a plain-text article")
+    summarize.add_argument("file", metavar="FILE|-")
+    summarize.add_argument("--sentences", type=int, default=None)
+    summarize.add_argument("--jsonl", action="store_true", help='lines {"id","text"} in')
+    summarize.set_defaults(handler=commands.summarize)
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
+    db_sub.add_parser("upgrade", help="apply migrations").set_defaults(handler=commands.db_upgrade)
+    copy = db_sub.add_parser("copy", help="copy every row into another (empty) database")
+    copy.add_argument("source", metavar="SOURCE_URL")
+    copy.add_argument("target", metavar="TARGET_URL")
+    copy.set_defaults(handler=commands.db_copy)
+
+    sub.add_parser("demo", help="poll the sample feeds and print a digest").set_defaults(
+        handler=commands.demo
+    )
     return parser
+
+
+def configure_logging(settings: Settings, *, verbose: bool, level: int | None = None) -> None:
+    """Set up logging once: event key=value lines on stderr; chatty libraries at WARNING."""
+    if level is None:
+        level = (
+            logging.DEBUG
+            if verbose
+            else logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
+        )
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs request URLs at INFO, and Bot API URLs contain the token.
+    for name in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line and return the exit status."""
-    build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    return 0
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            name = "NEWSBOT_" + "_".join(str(p) for p in error["loc"]).upper()
+            print(f"newsbot: {name}: {error['msg']}", file=sys.stderr)
+        return 2
+    # The demo's output is the digest: only warnings and errors go to the log there.
+    quiet = args.command == "demo" and not args.verbose
+    configure_logging(settings, verbose=args.verbose, level=logging.WARNING if quiet else None)
+    handler: Handler = args.handler
+    try:
+        return asyncio.run(_run(handler, args, settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+async def _run(handler: Handler, args: argparse.Namespace, settings: Settings) -> int:
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    if task is not None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+    try:
+        return await handler(args, settings)
+    except asyncio.CancelledError:
+        return 130

@@ -1,0 +1,111 @@
+"""Terminal output of the command line: plain text, one place for its wording."""
+
+from __future__ import annotations
+
+import re
+import sys
+import textwrap
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from news.digest import build_digest
+from news.errors import NewsbotError
+from news.models import Feed, SearchHit
+from news.render import render_text
+from news.storage import articles as article_store
+from news.storage.db import Store
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
+_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+# Snippet match markers, as news.storage.search writes them.
+_MARKS = str.maketrans({"\x02": "", "\x03": ""})
+
+
+def say(text: str) -> None:
+    """Print a line of output."""
+    print(text)
+
+
+def warn(text: str) -> None:
+    """Print a warning on stderr."""
+    print(f"warning: {text}", file=sys.stderr)
+
+
+def fail(text: str) -> int:
+    """Print an error on stderr and return the exit status 1."""
+    print(f"newsbot: {text}", file=sys.stderr)
+    return 1
+
+
+def read_source(source: str) -> bytes:
+    """Return the bytes of a file path, a file: URL or `-` (standard input)."""
+    if source == "-":
+        return sys.stdin.buffer.read()
+    path = Path(source.removeprefix("file://"))
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise NewsbotError(f"cannot read {source}: {exc.strerror}") from exc
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """Return the start of a window given as 30m, 24h, 7d, 2w or an ISO date/time (UTC)."""
+    match = _DURATION.match(value)
+    if match:
+        amount, unit = int(match.group(1)), _UNITS[match.group(2).lower()]
+        return now - timedelta(**{unit: amount})
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"--since {value!r}: use a duration like 30m, 24h, 7d or a date like 2026-11-20"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+
+
+def feed_table(feeds: Sequence[Feed]) -> str:
+    """Return the feeds as an aligned table."""
+    rows = [("ID", "TITLE", "LAST OK", "ERRORS", "URL")]
+    for feed in feeds:
+        title = (feed.title or "(not polled yet)")[:40]
+        errors = str(feed.error_count) if feed.error_count else "-"
+        rows.append((str(feed.id), title, _when(feed.last_success_at), errors, feed.url))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4]
+        for row in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+async def digest_text(store: Store, *, since: datetime, until: datetime, limit: int) -> str:
+    """Return the plain-text digest of the articles stored in (since, until]."""
+    articles = await article_store.articles_between(store, since=since, until=until, limit=1000)
+    digest = build_digest(articles, since=since, until=until, limit=limit)
+    if digest.empty:
+        newest = await article_store.newest_article_at(store)
+        return f"Nothing new since {_when(since)}. Newest article: {_when(newest)}."
+    return render_text(digest, now=until)
+
+
+def search_text(hits: Sequence[SearchHit], query: str) -> str:
+    """Return search results as numbered plain-text entries, best first."""
+    if not hits:
+        return f"No articles match {query!r}."
+    blocks = []
+    for number, hit in enumerate(hits, start=1):
+        article = hit.article
+        meta = " · ".join(x for x in (article.feed_title, _when(article.published_at)) if x)
+        snippet = textwrap.fill(
+            hit.snippet.translate(_MARKS), width=88, initial_indent="   ", subsequent_indent="   "
+        )
+        lines = [f"{number}. {article.title}", f"   {meta}", snippet]
+        if article.url:
+            lines.append(f"   {article.url}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)

@@ -1,0 +1,110 @@
+"""The long-running roles: `run` (everything), `bot`, `worker` and `sender`.
+
+This is the composition root: it builds each service once from Settings and hands it down.
+Every role also serves /healthz and /metrics when NEWSBOT_HTTP_PORT is set.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Coroutine
+
+from jobs.deliver import run_sender, sender_bot
+from jobs.leader import run_as_leader
+from jobs.schedule import Deps, run_worker
+from news import observe
+from news.fetch import Fetcher
+from news.settings import Settings
+from news.storage.db import Store
+
+log = logging.getLogger(__name__)
+
+SETUP_HINT = (
+    "NEWSBOT_TELEGRAM_TOKEN is not set: create a bot with @BotFather in Telegram and put its "
+    "token in the environment or in .env"
+)
+
+
+def sender_lock_name(settings: Settings) -> str:
+    """Return the sender's lock name: one sender per bot (the token's public bot id part)."""
+    token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+    return "sender:" + token.split(":", 1)[0]
+
+
+@contextlib.asynccontextmanager
+async def observability(store: Store, settings: Settings, role: str) -> AsyncIterator[None]:
+    """Serve /healthz and /metrics for the duration, when a port is configured."""
+    if not settings.http_port:
+        yield
+        return
+    server = await observe.serve(store, role=role, host="0.0.0.0", port=settings.http_port)  # noqa: S104
+    try:
+        yield
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def sender_role(store: Store, settings: Settings, stop: asyncio.Event) -> None:
+    """Drain the outbox while holding the sender lock (a standby otherwise)."""
+    async with sender_bot(settings) as bot:
+
+        async def work(inner: asyncio.Event) -> None:
+            await run_sender(store, bot, settings, stop=inner)
+
+        await run_as_leader(store, sender_lock_name(settings), work, stop)
+
+
+async def bot_role(
+    store: Store, fetcher: Fetcher, settings: Settings, stop: asyncio.Event
+) -> None:
+    """Answer Telegram updates: long polling, or a webhook when NEWSBOT_WEBHOOK_URL is set."""
+    from bot.app import ALLOWED_UPDATES, build_application, shutdown, startup, webhook_options
+
+    application = build_application(settings, store, fetcher=fetcher)
+    async with application:
+        await startup(application)
+        updater = application.updater
+        if updater is None:  # pragma: no cover - ApplicationBuilder always makes one
+            raise RuntimeError("the application has no updater")
+        if settings.webhook_url:
+            await updater.start_webhook(**webhook_options(settings))
+        else:
+            await updater.start_polling(allowed_updates=list(ALLOWED_UPDATES))
+        await application.start()
+        log.info("bot started mode=%s", "webhook" if settings.webhook_url else "polling")
+        try:
+            await stop.wait()
+        finally:
+            await updater.stop()
+            await application.stop()
+            await shutdown(application)
+
+
+async def run_roles(
+    store: Store, settings: Settings, roles: tuple[str, ...], stop: asyncio.Event | None = None
+) -> int:
+    """Run `roles` ("bot", "worker", "sender") side by side until cancelled or `stop` is set."""
+    if settings.telegram_token is None and {"bot", "sender"} & set(roles):
+        log.error("cannot start: %s", SETUP_HINT)
+        return 2
+    stop = stop or asyncio.Event()
+    async with Fetcher(settings) as fetcher, observability(store, settings, "+".join(roles)):
+        tasks: list[Coroutine[object, object, None]] = []
+        if "worker" in roles:
+            tasks.append(run_worker(Deps(settings, store, fetcher), stop))
+        if "sender" in roles:
+            tasks.append(sender_role(store, settings, stop))
+        if "bot" in roles:
+            tasks.append(bot_role(store, fetcher, settings, stop))
+        running = [asyncio.create_task(t) for t in tasks]
+        try:
+            done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()  # a role that ended by itself ends the process, loudly
+        finally:
+            stop.set()
+            await asyncio.gather(*running, return_exceptions=True)
+    return 0

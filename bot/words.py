@@ -1,0 +1,342 @@
+"""Every text a user sees, in Telegram HTML; every outside string goes through esc()."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from news import tghtml
+
+
+def esc(value: object) -> str:
+    """Return `value` as text safe inside Telegram HTML."""
+    return tghtml.escape(str(value))
+
+
+# --- /start, /help and fallbacks ----------------------------------------------------------
+WELCOME = (
+    "👋 <b>Hi! I'm your news digest.</b>\n"
+    "I read news feeds, summarize each article in a few sentences and send you a short digest "
+    "at the time you choose. You can also search everything I've read.\n\n"
+    "Tap <b>Subscribe</b> to get a digest every day, or see the latest news now."
+)
+WELCOME_GROUP = (
+    "👋 <b>Hi! I'm a news digest bot.</b>\n"
+    "An admin of this group can /subscribe it to a daily digest. Everyone can use /digest, "
+    "/search and /help."
+)
+BUTTON_SUBSCRIBE = "✅ Subscribe"
+BUTTON_LATEST = "📰 Latest digest"
+HELP_TITLE = "<b>What I can do</b>"
+HELP_ADMIN_TITLE = "<b>For admins</b>"
+HELP_FOOTER = "In groups, add my name to commands: /digest@{bot}."
+UNKNOWN_COMMAND = "I don't know that command. /help lists what I can do."
+PLAIN_TEXT = "I only understand commands. /help lists them."
+STALE_BUTTON = "This button has expired. Please send the command again."
+SOMETHING_WRONG = "😕 Something went wrong on our side. Please try again in a moment."
+SLOW_DOWN = "⏳ Slow down a little: you can search {n} times a minute. Try again shortly."
+NOT_ALLOWED = "Sorry, only the bot's admins can do that."
+GROUP_ADMINS_ONLY = "Sorry, only this group's admins can change its subscription."
+MIGRATED = "This group is a supergroup now and keeps its subscription. Please send that again."
+
+
+def help_line(name: str, description: str) -> str:
+    """Return one line of /help."""
+    return f"/{name} — {esc(description)}"
+
+
+# --- subscriptions --------------------------------------------------------------------------
+def subscribed(when: str) -> str:
+    """Return the confirmation of a new subscription; `when` says when the next digest comes."""
+    return f"✅ Subscribed. Your next digest arrives {when}. Change it with /settings."
+
+
+def already_subscribed(when: str) -> str:
+    """Return the answer to /subscribe when the chat is already subscribed."""
+    return f"You're already subscribed. Next digest {when}. /settings changes it."
+
+
+PAUSED = "never — digests are off (turn them on in /settings)"
+UNSUBSCRIBED = "👋 Unsubscribed: no more digests. /subscribe brings them back."
+NOT_SUBSCRIBED = "You're not subscribed. /subscribe starts the digests."
+NOT_SUBSCRIBED_SETTINGS = "Subscribe first, then choose your settings here."
+
+# --- /digest --------------------------------------------------------------------------------
+NO_ARTICLES_YET = "No articles yet. I read the feeds every few minutes; try again soon."
+
+
+def nothing_new(newest: str) -> str:
+    """Return the answer to /digest when nothing arrived; `newest` is the newest article's time."""
+    return f"Nothing new since {newest}."
+
+
+def digest_header(since: str) -> str:
+    """Return the first line of an on-demand digest."""
+    return f"📰 <b>Your news since {since}</b>"
+
+
+# --- /search --------------------------------------------------------------------------------
+SEARCH_USAGE = (
+    "🔎 <b>Search the articles</b>\n"
+    "Send /search followed by words, e.g. <code>/search climate summit</code>.\n"
+    'Use quotes for a phrase: <code>/search "open source"</code>.'
+)
+SEARCH_EXPIRED = "This search has expired. Please search again."
+NO_MORE_RESULTS = "No more results."
+ARTICLE_GONE = "That article is no longer available."
+BUTTON_PREVIOUS = "◀️ Previous"
+BUTTON_NEXT = "Next ▶️"
+
+
+def no_results(query: str) -> str:
+    """Return the answer to a search without matches."""
+    return f"No articles match <b>{esc(query)}</b>. Try fewer or other words."
+
+
+def bad_query(reason: str) -> str:
+    """Return the answer to a query with nothing searchable in it (the reason says what to do)."""
+    return f"🔎 {esc(reason)}"
+
+
+# --- /feeds ---------------------------------------------------------------------------------
+NO_FEEDS = "No feeds yet. An admin can add one with /addfeed URL."
+FEEDS_TITLE = "<b>Sources</b> (last read)"
+NEVER = "not read yet"
+
+
+def feed_line(feed_id: int, title: str, url: str, last_read: str, failing: bool) -> str:
+    """Return one line of /feeds."""
+    mark = " ⚠️" if failing else ""
+    return f"{feed_id}. {tghtml.link(url, title)} — {esc(last_read)}{mark}"
+
+
+# --- /settings ------------------------------------------------------------------------------
+FREQUENCY_NAMES: Mapping[str, str] = {
+    "daily": "once a day",
+    "twice": "twice a day",
+    "hourly": "every hour",
+    "off": "off",
+}
+SETTINGS_TITLE = "⚙️ <b>Settings</b>"
+SETTINGS_PICK_TIME = (
+    "Tap an hour to set your digest time. For minutes, send e.g. "
+    "<code>/settings time 07:30</code> (two times for twice a day: "
+    "<code>/settings time 07:30,19:00</code>)."
+)
+SETTINGS_PICK_ZONE = (
+    "Pick your time zone, or send its name, e.g. <code>/settings tz Europe/Berlin</code>."
+)
+SETTINGS_PICK_FREQUENCY = "How often should the digest come?"
+SETTINGS_PICK_COUNT = "How many articles at most per digest?"
+SETTINGS_PICK_FEEDS = "Tap a source to include or leave it out. ✅ = included."
+SETTINGS_USAGE = (
+    "Usage: <code>/settings time 07:30</code>, <code>/settings tz Europe/Berlin</code>, "
+    "<code>/settings articles 5</code>, or /settings alone for the buttons."
+)
+ZONE_PROMPT = "Send me your time zone, e.g. Europe/Berlin or America/New_York."
+NEED_ONE_FEED = "Keep at least one source."
+ARTICLES_NOT_A_NUMBER = "The number of articles must be a number, like 10."
+BUTTON_BACK = "◀️ Back"
+BUTTON_DONE = "✔️ Done"
+BUTTON_TYPE_ZONE = "⌨️ Type another"
+BUTTON_ALL_FEEDS = "All sources"
+SETTINGS_CLOSED = "⚙️ Settings saved."
+BUTTON_TIME = "🕗 Time"
+BUTTON_ZONE = "🌍 Time zone"
+BUTTON_FREQUENCY = "🔁 Frequency"
+BUTTON_ARTICLES = "🔢 Articles"
+BUTTON_SOURCES = "📚 Sources"
+ZONE_EXAMPLE = "Europe/Berlin"
+AND = " and "
+
+
+def button_previews(on: bool) -> str:
+    """Return the label of the link preview toggle."""
+    return f"🔗 Previews: {'on' if on else 'off'}"
+
+
+def every_hour_at(minute: int) -> str:
+    """Return the time label of hourly digests."""
+    return f"every hour at :{minute:02d}"
+
+
+def some_of(count: int, total: int) -> str:
+    """Return how many of the sources are included."""
+    return f"{count} of {total}"
+
+
+def settings_summary(
+    *, times: str, zone: str, frequency: str, articles: int, feeds: str, previews: bool
+) -> str:
+    """Return the body of the /settings message."""
+    return (
+        f"{SETTINGS_TITLE}\n"
+        f"🕗 Time: <b>{esc(times)}</b>\n"
+        f"🌍 Time zone: <b>{esc(zone)}</b>\n"
+        f"🔁 Frequency: <b>{esc(FREQUENCY_NAMES.get(frequency, frequency))}</b>\n"
+        f"🔢 Articles: <b>{articles}</b>\n"
+        f"📚 Sources: <b>{esc(feeds)}</b>\n"
+        f"🔗 Link previews: <b>{'on' if previews else 'off'}</b>"
+    )
+
+
+def setting_changed(what: str) -> str:
+    """Return the confirmation shown after a change."""
+    return f"✅ {esc(what)}"
+
+
+def time_set(times: str) -> str:
+    """Return the confirmation of new digest times."""
+    return f"Digest time set to {times}."
+
+
+def zone_set(zone: str) -> str:
+    """Return the confirmation of a new time zone."""
+    return f"Time zone set to {zone}."
+
+
+def frequency_set(frequency: str) -> str:
+    """Return the confirmation of a new frequency."""
+    return f"Digests {FREQUENCY_NAMES.get(frequency, frequency)}."
+
+
+def articles_set(count: int) -> str:
+    """Return the confirmation of a new article count."""
+    return f"Up to {count} articles per digest."
+
+
+def previews_set(on: bool) -> str:
+    """Return the confirmation of the link preview toggle."""
+    return f"Link previews {'on' if on else 'off'}."
+
+
+def feeds_set(count: int | None) -> str:
+    """Return the confirmation of a change to the included sources."""
+    return "All sources included." if count is None else f"{count} sources included."
+
+
+ALL = "all"
+
+
+def invalid_setting(reason: str) -> str:
+    """Return the answer to a setting that could not be saved."""
+    return f"⚠️ {esc(reason)}"
+
+
+# --- channels -------------------------------------------------------------------------------
+LINK_USAGE = "Usage: <code>/linkchannel @channelname</code> (or the channel's numeric id)."
+UNLINK_USAGE = "Usage: <code>/unlinkchannel @channelname</code> (or the channel's numeric id)."
+
+
+def channel_ready(title: str | None, chat_id: int) -> str:
+    """Return the note to a bot admin who made the bot an admin of a channel."""
+    return (
+        f"I'm an admin of <b>{esc(title or chat_id)}</b> now. "
+        f"Send <code>/linkchannel {chat_id}</code> to send digests there."
+    )
+
+
+def not_a_channel(ref: str) -> str:
+    """Return the answer to /linkchannel with a chat that is not a channel."""
+    return f"{esc(ref)} is not a channel."
+
+
+def channel_unknown(ref: str) -> str:
+    """Return the answer to /linkchannel with a channel the bot cannot see."""
+    return (
+        f"I can't find {esc(ref)}. Add me to the channel as an admin first, "
+        "then send the command again."
+    )
+
+
+def bot_not_channel_admin(title: str) -> str:
+    """Return the answer to /linkchannel when the bot may not post in the channel."""
+    return f"I'm not an admin of <b>{esc(title)}</b> who may post. Promote me, then try again."
+
+
+def channel_linked(title: str, new: bool) -> str:
+    """Return the confirmation of /linkchannel."""
+    if new:
+        return f"✅ <b>{esc(title)}</b> now gets the digests."
+    return f"<b>{esc(title)}</b> already gets the digests."
+
+
+def channel_unlinked(stopped: bool) -> str:
+    """Return the confirmation of /unlinkchannel."""
+    return "👋 The channel gets no more digests." if stopped else "That channel had no digests."
+
+
+TWO_TIMES_FULL = "You have two times already: tap one of them to remove it first."
+
+
+def reason(exc: BaseException) -> str:
+    """Return an error's message without its stage prefix ("fetch: timed out" -> "timed out")."""
+    text = str(exc)
+    stage, sep, rest = text.partition(": ")
+    return rest if sep and stage.isalpha() and stage.islower() else text
+
+
+# --- admin ----------------------------------------------------------------------------------
+ADDFEED_USAGE = "Usage: <code>/addfeed https://example.com/feed.xml</code>"
+REMOVEFEED_USAGE = "Usage: <code>/removefeed ID</code> (the number /feeds shows)."
+
+
+def feed_refused(why: str) -> str:
+    """Return the answer to /addfeed with a URL we never fetch."""
+    return f"🚫 I can't add that address: {esc(why)}."
+
+
+def feed_unreachable(why: str) -> str:
+    """Return the answer to /addfeed when the URL could not be downloaded."""
+    return f"⚠️ I couldn't download it: {esc(why)}."
+
+
+def not_a_feed(why: str) -> str:
+    """Return the answer to /addfeed when the URL is not an RSS/Atom/JSON feed."""
+    return f"⚠️ That's not a feed I can read: {esc(why)}."
+
+
+def feed_added(feed_id: int, title: str, entries: int) -> str:
+    """Return the confirmation of /addfeed."""
+    return f"✅ Added {feed_id}. <b>{esc(title)}</b> ({entries} articles in it now)."
+
+
+def feed_exists(feed_id: int, title: str) -> str:
+    """Return the answer to /addfeed for a feed we already have."""
+    return f"Already there: {feed_id}. <b>{esc(title)}</b>."
+
+
+def no_such_feed(ref: str) -> str:
+    """Return the answer to /removefeed with an unknown id."""
+    return f"There is no feed {esc(ref)}. /feeds lists them."
+
+
+def feed_removed(feed_id: int, title: str) -> str:
+    """Return the confirmation of /removefeed."""
+    return f"🗑 Removed {feed_id}. <b>{esc(title)}</b> and its articles."
+
+
+def stats(
+    *,
+    subscriptions: Mapping[str, int],
+    feeds: Mapping[str, int],
+    articles: Mapping[str, int],
+    outbox: Mapping[str, float],
+) -> str:
+    """Return the /stats screen."""
+    s, f, a = subscriptions, feeds, articles
+    o = {key: int(value) for key, value in outbox.items()}
+    return "\n".join(
+        [
+            "📊 <b>Stats</b>",
+            f"👥 Subscribers: <b>{s.get('active', 0)}</b> "
+            f"({s.get('private', 0)} people, {s.get('groups', 0)} groups, "
+            f"{s.get('channels', 0)} channels; {s.get('inactive', 0)} stopped)",
+            f"📚 Feeds: <b>{f.get('total', 0)}</b> ({f.get('failing', 0)} failing)",
+            f"📰 Articles: <b>{a.get('total', 0)}</b> "
+            f"({a.get('unsummarized', 0)} waiting for a summary)",
+            f"✉️ Last 24 h: <b>{o.get('sent', 0)}</b> sent, <b>{o.get('failed', 0)}</b> failed, "
+            f"{o.get('dropped', 0)} dropped",
+            f"📤 Waiting to be sent: {o.get('pending', 0)} "
+            f"(oldest {o.get('oldest_pending_age_s', 0)} s)",
+        ]
+    )

@@ -1,0 +1,293 @@
+"""Articles: the idempotent upsert on (feed_id, entry_hash), summaries and their leases, windows.
+
+`content_hash` covers what the feed says about an entry (title and text). For an article whose
+text came from its page (`text_source='page'`) it covers the title only: the feed keeps sending
+the teaser we replaced, and that must not count as a change on every poll.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, Select, Update, bindparam, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from news.models import Article, ParsedEntry
+from news.storage.db import Store, insert_ignore
+from news.storage.tables import articles, feeds
+
+log = logging.getLogger(__name__)
+
+# Bound parameters per statement stay well under SQLite's limit (32766) and asyncpg's (32767).
+_CHUNK = 500
+
+_ARTICLE_COLUMNS = (
+    articles.c.id,
+    articles.c.feed_id,
+    articles.c.title,
+    articles.c.url,
+    articles.c.published_at,
+    articles.c.fetched_at,
+    articles.c.text,
+    articles.c.summary,
+    articles.c.language,
+    articles.c.author,
+)
+
+
+def article_from_row(row: Row[*tuple[Any, ...]]) -> Article:
+    """Return the Article of a row selected with the article columns (and maybe feed_title)."""
+    mapping = row._mapping
+    return Article(
+        id=row.id,
+        feed_id=row.feed_id,
+        title=row.title,
+        url=row.url,
+        published_at=row.published_at,
+        fetched_at=row.fetched_at,
+        text=row.text,
+        summary=row.summary,
+        language=row.language,
+        author=row.author,
+        feed_title=mapping.get("feed_title"),
+    )
+
+
+def content_hash(title: str, text: str, *, from_page: bool = False) -> str:
+    """Return the hash that tells whether the feed changed an entry."""
+    body = "" if from_page else text
+    return hashlib.sha256(f"{title}\x00{body}".encode()).hexdigest()
+
+
+def _chunks(items: Sequence[str]) -> list[Sequence[str]]:
+    return [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+
+
+async def _stored(
+    conn: AsyncConnection, feed_id: int, hashes: Sequence[str]
+) -> dict[str, tuple[str, str]]:
+    """Return entry_hash -> (content_hash, text_source) for the hashes already stored."""
+    found: dict[str, tuple[str, str]] = {}
+    for chunk in _chunks(hashes):
+        stmt = select(
+            articles.c.entry_hash, articles.c.content_hash, articles.c.text_source
+        ).where(articles.c.feed_id == feed_id, articles.c.entry_hash.in_(chunk))
+        for row in await conn.execute(stmt):
+            found[row.entry_hash] = (row.content_hash, row.text_source)
+    return found
+
+
+async def known_hashes(store: Store, feed_id: int, hashes: Sequence[str]) -> set[str]:
+    """Return the subset of `hashes` already stored for this feed."""
+    if not hashes:
+        return set()
+    async with store.connect() as conn:
+        return set(await _stored(conn, feed_id, list(dict.fromkeys(hashes))))
+
+
+def _new_row(
+    feed_id: int, entry: ParsedEntry, now: datetime, from_page: bool
+) -> dict[str, object]:
+    published = entry.published_at
+    return {
+        "feed_id": feed_id,
+        "entry_hash": entry.entry_hash,
+        "guid": entry.guid,
+        "url": entry.url,
+        "title": entry.title,
+        "author": entry.author,
+        "published_at": published,
+        "fetched_at": now,
+        # Feeds date items in the future by mistake; digests must not keep them on top.
+        "sort_at": min(published, now) if published is not None else now,
+        "text": entry.text,
+        "text_source": "page" if from_page else "feed",
+        "content_hash": content_hash(entry.title, entry.text, from_page=from_page),
+    }
+
+
+def _changed_row(entry: ParsedEntry, source: str, from_page: bool) -> dict[str, object]:
+    """Return the update for a stored entry (`source`: its text_source), or None if unchanged."""
+    keeps_page_text = source == "page" and not from_page
+    page_hash = from_page or keeps_page_text
+    row: dict[str, object] = {
+        "b_hash": entry.entry_hash,
+        "title": entry.title,
+        "url": entry.url,
+        "content_hash": content_hash(entry.title, entry.text, from_page=page_hash),
+    }
+    if not keeps_page_text:
+        row["text"] = entry.text
+        row["text_source"] = "page" if from_page else "feed"
+    return row
+
+
+async def upsert_articles(
+    store: Store,
+    feed_id: int,
+    entries: Sequence[ParsedEntry],
+    *,
+    now: datetime,
+    extracted: frozenset[str] = frozenset(),
+) -> int:
+    """Store new entries and changed ones (to be summarized again); return how many were new."""
+    unique = list({entry.entry_hash: entry for entry in entries}.values())
+    if not unique:
+        return 0
+    async with store.begin() as conn:
+        stored = await _stored(conn, feed_id, [e.entry_hash for e in unique])
+        fresh = [
+            _new_row(feed_id, e, now, e.entry_hash in extracted)
+            for e in unique
+            if e.entry_hash not in stored
+        ]
+        changes = [_changes(e, stored, extracted) for e in unique if e.entry_hash in stored]
+        updates = [row for row in changes if row is not None]
+        inserted = await _insert(conn, fresh)
+        for group in _by_columns(updates):
+            await conn.execute(_update_stmt(feed_id, group[0]), group)
+    if inserted or updates:
+        log.debug("articles stored feed_id=%s new=%d changed=%d", feed_id, inserted, len(updates))
+    return inserted
+
+
+def _changes(
+    entry: ParsedEntry, stored: dict[str, tuple[str, str]], extracted: frozenset[str]
+) -> dict[str, object] | None:
+    old_hash, source = stored[entry.entry_hash]
+    row = _changed_row(entry, source, entry.entry_hash in extracted)
+    if row["content_hash"] == old_hash:
+        return None
+    return row
+
+
+async def _insert(conn: AsyncConnection, rows: list[dict[str, object]]) -> int:
+    if not rows:
+        return 0
+    # Another writer may have stored the same entry meanwhile: skip it rather than fail.
+    stmt = insert_ignore(conn.dialect.name, articles, ["feed_id", "entry_hash"])
+    result = await conn.execute(stmt.returning(articles.c.id), rows)
+    return len(result.fetchall())
+
+
+def _by_columns(rows: list[dict[str, object]]) -> list[list[dict[str, object]]]:
+    """Group update rows by their keys: one executemany per statement shape."""
+    groups: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())
+
+
+def _update_stmt(feed_id: int, sample: dict[str, object]) -> Update:
+    values: dict[str, Any] = {key: bindparam(key) for key in sample if key != "b_hash"}
+    # A changed story is summarized again.
+    values |= {"summary": None, "summarized_at": None, "summary_lease_until": None}
+    return (
+        update(articles)
+        .where(articles.c.feed_id == feed_id, articles.c.entry_hash == bindparam("b_hash"))
+        .values(values)
+    )
+
+
+async def claim_unsummarized(
+    store: Store, *, now: datetime, limit: int, lease_seconds: int
+) -> list[Article]:
+    """Return up to `limit` articles without a summary, newest first, leased for summarizing.
+
+    Newest first: after a backlog, the articles the next digest needs get their summaries first.
+    """
+    if limit <= 0:
+        return []
+    lease_free = or_(
+        articles.c.summary_lease_until.is_(None), articles.c.summary_lease_until < now
+    )
+    pending = articles.c.summarized_at.is_(None)
+    candidates = (
+        select(articles.c.id)
+        .where(pending, lease_free)
+        .order_by(articles.c.id.desc())
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(articles)
+        .where(articles.c.id.in_(candidates.scalar_subquery()), pending, lease_free)
+        .values(summary_lease_until=now + timedelta(seconds=lease_seconds))
+        .returning(*_ARTICLE_COLUMNS)
+    )
+    async with store.begin() as conn:
+        rows = (await conn.execute(stmt)).all()
+    return sorted((article_from_row(row) for row in rows), key=lambda a: -a.id)
+
+
+async def set_summary(
+    store: Store, article_id: int, *, summary: str, language: str, now: datetime
+) -> None:
+    """Store an article's summary (sentences joined by newlines) and release its lease."""
+    stmt = (
+        update(articles)
+        .where(articles.c.id == article_id)
+        .values(summary=summary, language=language, summarized_at=now, summary_lease_until=None)
+    )
+    async with store.begin() as conn:
+        await conn.execute(stmt)
+
+
+def _with_feed_title() -> Select[Any]:
+    return select(*_ARTICLE_COLUMNS, feeds.c.title.label("feed_title")).join(
+        feeds, feeds.c.id == articles.c.feed_id
+    )
+
+
+async def get_article(store: Store, article_id: int) -> Article | None:
+    """Return the article with this id (with its feed's title), or None."""
+    async with store.connect() as conn:
+        row = (await conn.execute(_with_feed_title().where(articles.c.id == article_id))).first()
+    return article_from_row(row) if row is not None else None
+
+
+async def articles_between(
+    store: Store,
+    *,
+    since: datetime,
+    until: datetime,
+    feed_ids: Sequence[int] | None = None,
+    limit: int = 200,
+) -> list[Article]:
+    """Return articles fetched in (since, until], newest first (summary None if pending).
+
+    The window is on fetch time, not on the date a feed claims: an article published
+    yesterday but fetched now is new to the reader, and each article falls in exactly one
+    digest window, so nothing is missed or repeated between two digests.
+    """
+    stmt = _with_feed_title().where(articles.c.fetched_at > since, articles.c.fetched_at <= until)
+    if feed_ids is not None:
+        stmt = stmt.where(articles.c.feed_id.in_(list(feed_ids)))
+    stmt = stmt.order_by(articles.c.fetched_at.desc(), articles.c.id.desc()).limit(limit)
+    async with store.connect() as conn:
+        rows = (await conn.execute(stmt)).all()
+    return [article_from_row(row) for row in rows]
+
+
+async def newest_article_at(
+    store: Store, *, feed_ids: Sequence[int] | None = None
+) -> datetime | None:
+    """Return the newest sort_at among the articles (of these feeds), or None."""
+    stmt = select(func.max(articles.c.sort_at))
+    if feed_ids is not None:
+        stmt = stmt.where(articles.c.feed_id.in_(list(feed_ids)))
+    async with store.connect() as conn:
+        newest: datetime | None = (await conn.execute(stmt)).scalar_one()
+    return newest
+
+
+async def article_counts(store: Store) -> dict[str, int]:
+    """Return how many articles there are: total and still without a summary."""
+    stmt = select(func.count(), func.count().filter(articles.c.summarized_at.is_(None)))
+    async with store.connect() as conn:
+        total, unsummarized = (await conn.execute(stmt)).one()
+    return {"total": total, "unsummarized": unsummarized}

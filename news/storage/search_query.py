@@ -1,0 +1,190 @@
+"""The search query language: what a user may type, parsed into terms both backends understand.
+
+Words are ANDed. `"a phrase"` matches the words in order (an unclosed quote runs to the end),
+`-word` or `NOT word` leaves matches out, `word*` matches words starting with `word` (at least
+three letters), and `OR` (in capitals) between two words matches either. Parentheses, `AND`, `:`
+and every other symbol are separators: nothing the user types reaches FTS5 or to_tsquery as
+syntax, so no input can cause a syntax error. English stop words are dropped outside phrases,
+as PostgreSQL's `english` configuration does, so both backends require the same words. At most
+MAX_TERMS terms and MAX_PHRASE_WORDS words per phrase are kept; the rest is silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from news.errors import QueryError
+
+__all__ = ["ParsedQuery", "QueryError", "Term", "fts5_match", "parse_query"]
+
+MAX_TERMS = 20
+MAX_PHRASE_WORDS = 10
+MIN_PREFIX = 3
+EMPTY_QUERY = "Type a few words to search for, like: climate summit"
+ONLY_EXCLUDED = "Add a word to search for, not only words to leave out, like: climate -sports"
+
+# PostgreSQL's english.stop (Snowball), so both backends drop the same words.
+STOP_WORDS = frozenset(
+    """i me my myself we our ours ourselves you your yours yourself yourselves he him his
+    himself she her hers herself it its itself they them their theirs themselves what which who
+    whom this that these those am is are was were be been being have has had having do does did
+    doing a an the and but if or because as until while of at by for with about against between
+    into through during before after above below to from up down in out on off over under again
+    further then once here there when where why how all any both each few more most other some
+    such no nor not only own same so than too very s t can will just don should now""".split()  # noqa: SIM905
+)
+
+# Phones type curly quotes; they mean the same as '"'.
+_QUOTES = str.maketrans(dict.fromkeys("“”„‟″«»＂", '"'))
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """One word or phrase as typed (its own tokenizer splits it); `prefix`: match word starts."""
+
+    text: str
+    prefix: bool = False
+
+    @property
+    def is_phrase(self) -> bool:
+        """Return whether the term is more than one word."""
+        return len(_WORD.findall(self.text)) > 1
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedQuery:
+    """An AND of groups, each an OR of terms, minus the excluded terms."""
+
+    groups: tuple[tuple[Term, ...], ...]
+    excluded: tuple[Term, ...] = ()
+    truncated: bool = False
+
+    @property
+    def terms(self) -> list[Term]:
+        """Return every term that must (or may, within an OR) match."""
+        return [term for group in self.groups for term in group]
+
+    @property
+    def phrases(self) -> list[Term]:
+        """Return the included terms of more than one word."""
+        return [term for term in self.terms if term.is_phrase]
+
+    @property
+    def prefixes(self) -> list[Term]:
+        """Return the included prefix terms."""
+        return [term for term in self.terms if term.prefix]
+
+
+def _clean(query: str) -> str:
+    # Control, format and surrogate characters cannot reach PostgreSQL (NUL) or UTF-8.
+    chars = (
+        " " if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Cn") or c in "()[]{}" else c
+        for c in query.translate(_QUOTES)
+    )
+    return "".join(chars)
+
+
+def _pieces(query: str) -> list[tuple[str, bool, bool]]:
+    """Return (text, quoted, negated) pieces: words outside quotes, whole phrases inside."""
+    pieces: list[tuple[str, bool, bool]] = []
+    for index, segment in enumerate(query.split('"')):
+        if index % 2:
+            # `-"a phrase"`: the minus is the last word of the previous segment.
+            negated = bool(pieces) and pieces[-1][0] == "-" and not pieces[-1][1]
+            if negated:
+                pieces.pop()
+            pieces.append((segment, True, negated))
+        else:
+            for word in segment.split():
+                bare = word.lstrip("-")
+                pieces.append((bare if bare else word, False, bare != word and bool(bare)))
+    return pieces
+
+
+def _has_token(text: str) -> bool:
+    return any(unicodedata.category(c)[0] in "LN" for c in text)
+
+
+def _strip(text: str) -> str:
+    """Return text without leading/trailing punctuation, symbols and spaces (marks stay)."""
+    start, end = 0, len(text)
+    while start < end and unicodedata.category(text[start])[0] in "PSZ":
+        start += 1
+    while end > start and unicodedata.category(text[end - 1])[0] in "PSZ":
+        end -= 1
+    return text[start:end]
+
+
+def _cap_words(text: str) -> tuple[str, bool]:
+    words = list(_WORD.finditer(text))
+    if len(words) <= MAX_PHRASE_WORDS:
+        return text, False
+    return text[: words[MAX_PHRASE_WORDS - 1].end()], True
+
+
+def _term(text: str, quoted: bool) -> tuple[Term | None, bool]:
+    """Return (the term, or None if nothing searchable is in it; whether it was cut)."""
+    prefix = not quoted and text.endswith("*")
+    text = _strip(text)
+    if not _has_token(text):
+        return None, False
+    words = [w.lower() for w in _WORD.findall(text)]
+    if all(w in STOP_WORDS for w in words):
+        return None, False
+    # A prefix must be one plain word long enough not to expand to half the index.
+    prefix = prefix and len(words) == 1 and words[0] == text.lower() and len(text) >= MIN_PREFIX
+    text, truncated = _cap_words(text)
+    return Term(text, prefix=prefix), truncated
+
+
+def parse_query(query: str) -> ParsedQuery:
+    """Return the parsed query; raises QueryError (a message for the user) if nothing is left."""
+    groups: list[list[Term]] = []
+    excluded: list[Term] = []
+    truncated = False
+    pending_or = pending_not = False
+    for piece, quoted, negated in _pieces(_clean(query)):
+        if not quoted and piece in ("OR", "AND", "NOT"):
+            pending_or = piece == "OR" and bool(groups)
+            pending_not = piece == "NOT"
+            continue
+        term, cut = _term(piece, quoted)
+        if term is None:
+            continue
+        if len(excluded) + sum(map(len, groups)) >= MAX_TERMS:
+            truncated = True
+            break
+        truncated |= cut
+        if negated or pending_not:
+            excluded.append(term)
+        elif pending_or:
+            groups[-1].append(term)
+        else:
+            groups.append([term])
+        pending_or = pending_not = False
+    if not groups:
+        raise QueryError(ONLY_EXCLUDED if excluded else EMPTY_QUERY)
+    return ParsedQuery(tuple(tuple(g) for g in groups), tuple(excluded), truncated)
+
+
+def fts5_match(parsed: ParsedQuery) -> str:
+    """Return the FTS5 MATCH expression: every term double-quoted, so it is never syntax."""
+
+    def one(term: Term) -> str:
+        return '"' + term.text.replace('"', '""') + '"' + ("*" if term.prefix else "")
+
+    groups = [
+        one(g[0]) if len(g) == 1 else "(" + " OR ".join(map(one, g)) + ")" for g in parsed.groups
+    ]
+    expression = " AND ".join(groups)
+    for term in parsed.excluded:
+        expression = f"({expression}) NOT {one(term)}"
+    return expression
+
+
+def tsquery_prefix(term: Term) -> str:
+    """Return to_tsquery text for a prefix term (one plain word, so nothing needs escaping)."""
+    return f"'{term.text}':*"

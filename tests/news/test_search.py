@@ -1,0 +1,331 @@
+"""Search: the query language, nasty input on both backends, ranking, snippets, paging, filters."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from news.errors import QueryError
+from news.models import ParsedEntry
+from news.storage import articles as article_store
+from news.storage import feeds as feed_store
+from news.storage import search_pg
+from news.storage.db import Store
+from news.storage.search import MARK_END, MARK_START, WINDOW, search
+from news.storage.search_query import (
+    EMPTY_QUERY,
+    MAX_TERMS,
+    ONLY_EXCLUDED,
+    ParsedQuery,
+    Term,
+    parse_query,
+)
+
+NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+STORIES = [
+    ("Climate summit opens in Lisbon", "Leaders gathered on Monday for talks on emissions."),
+    ("Football results", "The climate in the stadium was tense as the final began."),
+    ("Markets rally", "Stocks rose sharply after the central bank held rates steady."),
+    ("Café culture in Paris", "Cafés along the Seine reopened their terraces for spring."),
+    ("Election in Israel", "الانتخابات في إسرائيل: הבחירות בישראל נערכו ביום שלישי."),
+    ("COVID-19 update", "Hospitals report fewer COVID-19 admissions this week."),
+    ("Summit of the mountains", "Climbers reached the summit despite the storm."),
+    ("Running shoes reviewed", "We ran 100 km in each pair of running shoes."),
+]
+
+
+async def fill(store: Store, stories: list[tuple[str, str]] = STORIES, feed: str = "a") -> int:
+    feed_row, _ = await feed_store.add_feed(
+        store, f"https://example.com/{feed}.xml", now=NOW, title=f"Feed {feed.upper()}"
+    )
+    entries = [
+        ParsedEntry(
+            entry_hash=f"{feed}-{n}",
+            title=title,
+            text=text,
+            url=f"https://example.com/{feed}/{n}",
+            published_at=NOW - timedelta(hours=n),
+        )
+        for n, (title, text) in enumerate(stories)
+    ]
+    await article_store.upsert_articles(store, feed_row.id, entries, now=NOW)
+    return feed_row.id
+
+
+def titles(hits: list) -> list[str]:
+    return [hit.article.title for hit in hits]
+
+
+# --- the query language (pure) ---
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("climate summit", ParsedQuery(((Term("climate"),), (Term("summit"),)))),
+        ('"climate summit"', ParsedQuery(((Term("climate summit"),),))),
+        ('"unclosed phrase', ParsedQuery(((Term("unclosed phrase"),),))),
+        ("clim*", ParsedQuery(((Term("clim", prefix=True),),))),
+        ("cl*", ParsedQuery(((Term("cl"),),))),
+        ("rain -snow", ParsedQuery(((Term("rain"),),), (Term("snow"),))),
+        ('rain -"heavy snow"', ParsedQuery(((Term("rain"),),), (Term("heavy snow"),))),
+        ("rain NOT snow", ParsedQuery(((Term("rain"),),), (Term("snow"),))),
+        ("rain OR snow wind", ParsedQuery(((Term("rain"), Term("snow")), (Term("wind"),)))),
+        ("(rain AND snow)", ParsedQuery(((Term("rain"),), (Term("snow"),)))),
+        ("the rain in spain", ParsedQuery(((Term("rain"),), (Term("spain"),)))),
+        ("title:rain", ParsedQuery(((Term("title:rain"),),))),
+        ("“curly quotes”", ParsedQuery(((Term("curly quotes"),),))),
+        ("rain!!! ... ", ParsedQuery(((Term("rain"),),))),
+    ],
+    ids=lambda v: v if isinstance(v, str) else "",
+)
+def test_parse_query(query: str, expected: ParsedQuery) -> None:
+    assert parse_query(query) == expected
+
+
+def test_parse_query_caps_terms() -> None:
+    parsed = parse_query(" ".join(f"word{i}" for i in range(100)))
+    assert len(parsed.terms) == MAX_TERMS
+    assert parsed.truncated
+
+
+@pytest.mark.parametrize(
+    "query", ["", "   ", "the", "the of and", "🎉🎉", "***", '""', '"', "()", "NOT", "OR AND", "-"]
+)
+def test_nothing_to_search_for(query: str) -> None:
+    with pytest.raises(QueryError, match="Type a few words"):
+        parse_query(query)
+    assert str(QueryError(EMPTY_QUERY)) == "Type a few words to search for, like: climate summit"
+
+
+def test_only_excluded_words() -> None:
+    with pytest.raises(QueryError, match="not only words to leave out"):
+        parse_query("-sports -weather")
+
+
+# --- on both databases ---
+
+NASTY = [
+    '"climate',
+    'climate"',
+    '"climate" "summit',
+    '""climate""',
+    "(climate",
+    "climate)",
+    "((climate) OR (summit))",
+    "climate AND",
+    "OR climate",
+    "climate OR",
+    "NOT climate summit",
+    "climate NOT",
+    "climate AND OR NOT summit",
+    "AND OR NOT",
+    "climate*",
+    "*climate",
+    "c*",
+    "climate**",
+    "-climate summit",
+    "--climate",
+    "climate -",
+    "title:climate",
+    "title : climate",
+    "{title}: climate",
+    "climate^2",
+    "NEAR(climate summit)",
+    "climate + summit",
+    "climate'summit",
+    "O'Brien's",
+    "\\climate\\",
+    "climate; DROP TABLE articles;--",
+    "'; SELECT 1; --",
+    "climate\x00summit",
+    "climate\ud800",
+    "🌍 climate 🔥",
+    "👍🏽",
+    "الانتخابات",
+    "הבחירות בישראל",
+    "\u202eclimate\u202c",
+    "café",
+    "CAFE",
+    "covid-19",
+    "100 km",
+    "3.5%",
+    "a" * 5000,
+    "climate " * 1000,
+    " ".join(f'"w{i}" -x{i} y{i}*' for i in range(400)),
+    "&|!<->:*",
+    "climate <-> summit",
+    "climate & summit | !storm",
+]
+
+
+async def outcomes_of(store: Store) -> dict[str, object]:
+    await fill(store)
+    outcomes: dict[str, object] = {}
+    for query in NASTY:
+        try:
+            hits = await search(store, query, now=NOW)
+        except QueryError as exc:
+            outcomes[query] = str(exc)
+        else:
+            outcomes[query] = sorted(titles(hits))
+    return outcomes
+
+
+async def test_any_input_gives_the_same_results_or_message_on_both(
+    store: Store, pg_store: Store
+) -> None:
+    on_sqlite = await outcomes_of(store)
+    on_postgres = await outcomes_of(pg_store)
+    assert on_sqlite == on_postgres
+    assert {v for v in on_sqlite.values() if isinstance(v, str)} == {EMPTY_QUERY, ONLY_EXCLUDED}
+    assert on_sqlite["--climate"] == ONLY_EXCLUDED
+    assert on_sqlite["👍🏽"] == EMPTY_QUERY
+    assert len(on_sqlite["((climate) OR (summit))"]) == 3  # type: ignore[arg-type]
+    assert on_sqlite["climate; DROP TABLE articles;--"] == []
+    assert len(on_sqlite["🌍 climate 🔥"]) == 2  # type: ignore[arg-type]
+    assert on_sqlite["a" * 5000] == []
+
+
+AGREED = [
+    ("climate", ["Climate summit opens in Lisbon", "Football results"]),
+    ('"climate summit"', ["Climate summit opens in Lisbon"]),
+    ("summit -climate", ["Summit of the mountains"]),
+    ('climate -"summit opens"', ["Football results"]),
+    ("lisbon OR stadium", ["Climate summit opens in Lisbon", "Football results"]),
+    ("clim* tense", ["Football results"]),
+    ("cafe", ["Café culture in Paris"]),
+    ("CAFÉS", ["Café culture in Paris"]),
+    ("run", ["Running shoes reviewed"]),
+    ("covid-19", ["COVID-19 update"]),
+    ("הבחירות", ["Election in Israel"]),
+    ("الانتخابات", ["Election in Israel"]),
+    ("Climate; DROP TABLE articles", []),
+    ("nothinglikethis", []),
+]
+
+
+async def test_operators_phrases_prefixes_and_scripts(any_store: Store) -> None:
+    await fill(any_store)
+    found = {query: sorted(titles(await search(any_store, query))) for query, _ in AGREED}
+    assert found == {query: sorted(expected) for query, expected in AGREED}
+
+
+async def test_title_match_ranks_above_body_match(any_store: Store) -> None:
+    await fill(any_store)
+    hits = await search(any_store, "climate")
+    assert titles(hits) == ["Climate summit opens in Lisbon", "Football results"]
+    assert hits[0].rank < hits[1].rank
+
+
+async def test_hit_carries_snippet_date_and_source(any_store: Store) -> None:
+    await fill(any_store)
+    (hit,) = await search(any_store, "stadium")
+    assert hit.article.feed_title == "Feed A"
+    assert hit.article.published_at == NOW - timedelta(hours=1)
+    assert hit.article.url == "https://example.com/a/1"
+    assert f"{MARK_START}stadium{MARK_END}" in hit.snippet
+    assert hit.snippet.startswith("The climate")
+
+    (stemmed,) = await search(any_store, "gathering")
+    assert f"{MARK_START}gathered{MARK_END}" in stemmed.snippet
+
+
+async def test_snippet_is_cut_around_the_match(any_store: Store) -> None:
+    long_text = " ".join(["filler"] * 300 + ["the", "volcano", "erupted"] + ["filler"] * 300)
+    await fill(any_store, [("Nature news", long_text)])
+    (hit,) = await search(any_store, "volcano")
+    assert f"{MARK_START}volcano{MARK_END}" in hit.snippet
+    assert hit.snippet.startswith("…")
+    assert hit.snippet.endswith("…")
+    assert len(hit.snippet.split()) < 40
+
+
+async def test_title_only_match_gets_the_start_of_the_text(any_store: Store) -> None:
+    await fill(any_store)
+    (hit,) = await search(any_store, "markets")
+    assert hit.snippet.startswith("Stocks rose sharply")
+
+
+async def test_summary_is_searched_and_preferred_for_the_snippet(any_store: Store) -> None:
+    await fill(any_store)
+    (article,) = [h.article for h in await search(any_store, "stadium")]
+    await article_store.set_summary(
+        any_store,
+        article.id,
+        summary="Fans sang anthems.\nThe match ended 2-1.",
+        language="en",
+        now=NOW,
+    )
+    (hit,) = await search(any_store, "anthems")
+    assert hit.article.id == article.id
+    assert f"{MARK_START}anthems{MARK_END}" in hit.snippet
+
+
+async def test_paging_with_offset(any_store: Store) -> None:
+    stories = [(f"Storm report {n}", f"Storm number {n} hit the coast.") for n in range(25)]
+    await fill(any_store, stories)
+    pages = [await search(any_store, "storm", limit=10, offset=o) for o in (0, 10, 20, 30)]
+    assert [len(p) for p in pages] == [10, 10, 5, 0]
+    ids = [h.article.id for p in pages for h in p]
+    assert len(set(ids)) == 25
+    assert await search(any_store, "storm", offset=WINDOW) == []
+    assert await search(any_store, "storm", limit=0) == []
+
+
+async def test_feed_filter(any_store: Store) -> None:
+    a = await fill(any_store, [("Storm in the north", "Wind.")], feed="a")
+    b = await fill(any_store, [("Storm in the south", "Rain.")], feed="b")
+    assert titles(await search(any_store, "storm", feed_ids=[b])) == ["Storm in the south"]
+    assert len(await search(any_store, "storm", feed_ids=[a, b])) == 2
+    assert await search(any_store, "storm", feed_ids=[]) == []
+
+
+async def test_now_hides_articles_fetched_later(any_store: Store) -> None:
+    feed_id = await fill(any_store, [("Storm one", "Wind.")])
+    later = ParsedEntry(entry_hash="late", title="Storm two", text="Rain.")
+    await article_store.upsert_articles(
+        any_store, feed_id, [later], now=NOW + timedelta(minutes=5)
+    )
+    assert titles(await search(any_store, "storm", now=NOW)) == ["Storm one"]
+    assert len(await search(any_store, "storm", now=NOW + timedelta(minutes=5))) == 2
+    assert await search(any_store, "storm", now=NOW - timedelta(days=1)) == []
+
+
+async def test_updated_text_is_searchable(any_store: Store) -> None:
+    feed_id = await fill(any_store, [("Storm", "Wind.")])
+    changed = ParsedEntry(entry_hash="a-0", title="Storm", text="Hail the size of eggs.")
+    await article_store.upsert_articles(any_store, feed_id, [changed], now=NOW)
+    assert titles(await search(any_store, "hail")) == ["Storm"]
+    assert await search(any_store, "wind") == []
+
+
+async def test_removed_feed_articles_leave_the_index(any_store: Store) -> None:
+    feed_id = await fill(any_store, [("Storm", "Wind.")])
+    await feed_store.remove_feed(any_store, feed_id)
+    assert await search(any_store, "storm") == []
+
+
+async def test_postgres_window_widens_until_it_is_full(pg_store: Store) -> None:
+    # Matches are the oldest articles and every fifth of the rest: the first, narrow steps
+    # find too few, so the window widens until it holds the newest `window` matches.
+    stories = [("Storm" if n < 4 or n % 5 == 0 else "Calm", f"Day {n}.") for n in range(40)]
+    await fill(pg_store, stories)
+    params: dict[str, object] = {}
+    tsquery = search_pg.tsquery_sql(parse_query("storm"), params)
+    async with pg_store.connect() as conn:
+        everything = await search_pg.newest_matches(
+            conn, tsquery, params, window=100, feed_ids=None, max_id=None
+        )
+        newest = await search_pg.newest_matches(
+            conn, tsquery, params, window=6, feed_ids=None, max_id=None, first_span=5
+        )
+        capped = await search_pg.newest_matches(
+            conn, tsquery, params, window=6, feed_ids=None, max_id=everything[2], first_span=3
+        )
+    assert len(everything) == 4 + 7
+    assert everything == sorted(everything, reverse=True)
+    assert newest == everything[:6]
+    assert capped == everything[2:8]
