@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from news import observe
 from news.fetch import Fetcher
 from news.models import Feed
 from news.refresh import RefreshResult, refresh_feed
@@ -67,6 +68,7 @@ async def poll_due_feeds(
         async with limit:
             result = await refresh_feed(store, fetcher, feed, settings, now=now())
         report.results.append(result)
+        _count(result)
         if on_result is not None:
             on_result(result)
 
@@ -90,3 +92,10 @@ async def poll_due_feeds(
         len(report.failed),
     )
     return report
+
+
+def _count(result: RefreshResult) -> None:
+    observe.FEEDS_POLLED.labels(result.status).inc()
+    observe.ARTICLES_STORED.inc(result.new_articles)
+    for stage, seconds in result.seconds.items():
+        observe.STAGE_SECONDS.labels(stage).observe(seconds)

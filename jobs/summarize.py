@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from news import observe
 from news.models import Article
 from news.settings import Settings
 from news.storage import articles as article_store
@@ -47,7 +49,10 @@ async def summarize_pending(
             break
         batches += 1
         for article in batch:
+            started = time.perf_counter()
             summary, language = await asyncio.to_thread(summarize_article, article, settings)
+            observe.STAGE_SECONDS.labels("summarize").observe(time.perf_counter() - started)
+            observe.SUMMARIES_MADE.inc()
             await article_store.set_summary(
                 store, article.id, summary=summary, language=language, now=now()
             )

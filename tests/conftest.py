@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import uuid
+
+# PTB 22 warns on every RetryAfter unless durations are timedeltas; warnings are errors here.
+os.environ.setdefault("PTB_TIMEDELTA", "true")
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,7 +20,7 @@ from news.storage.db import Store, open_store
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 DATA = Path(__file__).resolve().parent / "data"
-pytest_plugins = ["tests.servers"]
+pytest_plugins = ["tests.servers", "tests.botapi"]
 
 PG_URL = async_database_url(
     os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")

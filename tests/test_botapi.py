@@ -7,7 +7,7 @@ import json
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -36,14 +36,6 @@ from telegram.error import (
 from tests.botapi import FakeBotAPI, Limits, RemoteBotAPI
 
 HTML = ParseMode.HTML
-
-
-@pytest.fixture
-def bot_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBotAPI]:
-    """The fake Bot API (tests.botapi's fixture, until conftest registers it)."""
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    with FakeBotAPI() as api:
-        yield api
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, time, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -25,14 +25,6 @@ from tests.botapi import FakeBotAPI
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = 9001
 SLOT = "2026-03-02T08:00"
-
-
-@pytest.fixture
-def bot_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBotAPI]:
-    """The fake Bot API (tests.botapi's fixture, until conftest registers it)."""
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    with FakeBotAPI() as api:
-        yield api
 
 
 @pytest.fixture
