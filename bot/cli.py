@@ -93,8 +93,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(settings: Settings, *, verbose: bool, level: int | None = None) -> None:
-    """Set up logging once: event key=value lines on stderr; chatty libraries at WARNING."""
+def configure_logging(
+    settings: Settings, *, verbose: bool, level: int | None = None, role: str = "cli"
+) -> None:
+    """Set up logging once: event key=value lines on stderr, tagged with the process's role."""
     if level is None:
         level = (
             logging.DEBUG
@@ -102,7 +104,9 @@ def configure_logging(settings: Settings, *, verbose: bool, level: int | None = 
             else logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
         )
     logging.basicConfig(
-        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=level,
+        format=f"%(asctime)s %(levelname)s role={role} %(name)s: %(message)s",
+        stream=sys.stderr,
     )
     # httpx logs request URLs at INFO, and Bot API URLs contain the token.
     for name in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "alembic"):
@@ -121,7 +125,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # The demo's output is the digest: only warnings and errors go to the log there.
     quiet = args.command == "demo" and not args.verbose
-    configure_logging(settings, verbose=args.verbose, level=logging.WARNING if quiet else None)
+    role = args.command if args.command in ("run", "bot", "worker", "sender") else "cli"
+    configure_logging(
+        settings, verbose=args.verbose, level=logging.WARNING if quiet else None, role=role
+    )
     handler: Handler = args.handler
     try:
         return asyncio.run(_run(handler, args, settings))

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -19,12 +20,20 @@ from jobs.poll import poll_due_feeds
 from jobs.summarize import summarize_pending
 from news.fetch import Fetcher
 from news.settings import Settings
+from news.storage import outbox, searches
 from news.storage.db import Store
 
 log = logging.getLogger(__name__)
 
+Job = Callable[["Deps"], Coroutine[object, object, None]]
+
 SUMMARIZE_EVERY = 5.0
 PLAN_EVERY = 15.0
+HOUSEKEEPING_EVERY = 3600.0
+# Saved searches back the Next/Previous buttons; a week-old button may say "search again".
+KEEP_SEARCHES = timedelta(days=7)
+# Delivered messages count in /stats for a day; a month keeps them for investigations.
+KEEP_MESSAGES = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,36 +61,37 @@ async def plan_job(deps: Deps) -> None:
     await plan_due_digests(deps.store, deps.settings, now=datetime.now(UTC))
 
 
+async def housekeeping_job(deps: Deps) -> None:
+    """Delete saved searches and delivered messages nobody needs any more."""
+    now = datetime.now(UTC)
+    searches_deleted = await searches.delete_searches_before(deps.store, now - KEEP_SEARCHES)
+    messages_deleted = await outbox.purge_finished(deps.store, before=now - KEEP_MESSAGES)
+    log.info("housekeeping searches=%d messages=%d", searches_deleted, messages_deleted)
+
+
 def register(scheduler: AsyncIOScheduler, deps: Deps, *, plan: bool = True) -> None:
     """Add the worker's jobs to `scheduler`; each runs at most once at a time."""
-    options = {"max_instances": 1, "coalesce": True, "misfire_grace_time": None}
     now = datetime.now(UTC)
-    scheduler.add_job(
-        poll_job,
-        "interval",
-        seconds=deps.settings.poll_tick,
-        args=[deps],
-        id="poll",
-        next_run_time=now,
-        **options,
-    )
-    scheduler.add_job(
-        summarize_job,
-        "interval",
-        seconds=SUMMARIZE_EVERY,
-        args=[deps],
-        id="summarize",
-        **options,
-    )
+    jobs: list[tuple[Job, float, bool]] = [
+        (poll_job, deps.settings.poll_tick, True),
+        (summarize_job, SUMMARIZE_EVERY, False),
+        (housekeeping_job, HOUSEKEEPING_EVERY, False),
+    ]
     if plan:
+        jobs.append((plan_job, PLAN_EVERY, True))
+    for job, seconds, at_once in jobs:
+        # APScheduler pauses a job added with next_run_time=None: leave it out instead.
+        first = {"next_run_time": now} if at_once else {}
         scheduler.add_job(
-            plan_job,
+            job,
             "interval",
-            seconds=PLAN_EVERY,
+            seconds=seconds,
             args=[deps],
-            id="plan",
-            next_run_time=now,
-            **options,
+            id=job.__name__,
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=None,
+            **first,
         )
 
 

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, bindparam, func, select, update
+from sqlalchemy import ColumnElement, Row, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from news.models import OutboxMessage
@@ -257,3 +257,14 @@ async def outbox_stats(store: Store, *, now: datetime, since: datetime) -> dict[
         "failed": float(row[3]),
         "dropped": float(row[4]),
     }
+
+
+async def purge_finished(store: Store, *, before: datetime) -> int:
+    """Delete sent, failed and dropped rows created before `before`; return how many.
+
+    Slots that old are never planned again (the schedule only moves forward), so the unique
+    key they held has nothing left to protect.
+    """
+    stmt = delete(outbox).where(_o.status != "pending", _o.created_at < before)
+    async with store.begin() as conn:
+        return (await conn.execute(stmt)).rowcount
