@@ -137,12 +137,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run(handler: Handler, args: argparse.Namespace, settings: Settings) -> int:
+    """Run the handler; SIGTERM (a service manager's stop) ends it with 0, SIGINT with 130."""
     loop = asyncio.get_running_loop()
     task = asyncio.current_task()
-    if task is not None:
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, task.cancel)
+    received: list[signal.Signals] = []
+
+    def stop(sig: signal.Signals) -> None:
+        received.append(sig)
+        if task is not None:
+            task.cancel()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop, sig)
     try:
         return await handler(args, settings)
     except asyncio.CancelledError:
-        return 130
+        return 0 if received and received[0] == signal.SIGTERM else 130

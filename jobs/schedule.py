@@ -8,6 +8,7 @@ nothing: the next tick, here or in another process, picks the work up again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -69,6 +70,23 @@ async def housekeeping_job(deps: Deps) -> None:
     log.info("housekeeping searches=%d messages=%d", searches_deleted, messages_deleted)
 
 
+def _stops_quietly(job: Job) -> Job:
+    """Wrap a job so that being cancelled at shutdown is a clean stop, not a logged failure.
+
+    Whatever the job was doing is rolled back with its transaction; leases it held expire and
+    the next worker picks the work up.
+    """
+
+    @functools.wraps(job)
+    async def run(deps: Deps) -> None:
+        try:
+            await job(deps)
+        except asyncio.CancelledError:
+            log.info("job stopped at shutdown job=%s", job.__name__)
+
+    return run
+
+
 def register(scheduler: AsyncIOScheduler, deps: Deps, *, plan: bool = True) -> None:
     """Add the worker's jobs to `scheduler`; each runs at most once at a time."""
     now = datetime.now(UTC)
@@ -80,6 +98,7 @@ def register(scheduler: AsyncIOScheduler, deps: Deps, *, plan: bool = True) -> N
     if plan:
         jobs.append((plan_job, PLAN_EVERY, True))
     for job, seconds, at_once in jobs:
+        job = _stops_quietly(job)
         # APScheduler pauses a job added with next_run_time=None: leave it out instead.
         first = {"next_run_time": now} if at_once else {}
         scheduler.add_job(

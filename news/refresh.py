@@ -99,6 +99,7 @@ async def _refresh(
         await feed_store.record_not_modified(
             store, feed.id, now=now, next_check_at=result.next_check_at
         )
+        _lap(result, "store", clock)
         return
     parsed = await asyncio.to_thread(
         parse_feed, fetched.body, url=fetched.url, content_type=fetched.content_type

@@ -122,6 +122,11 @@ class Settings(BaseSettings):
     group_per_minute: int = Field(
         20, ge=1, description="Messages per minute to one group or channel, at most"
     )
+    outbox_lease_seconds: int = Field(
+        60,
+        ge=5,
+        description="Seconds the sender holds a message it took (a restart waits that long)",
+    )
     search_per_minute: int = Field(10, ge=1, description="Searches per minute one chat may run")
     webhook_url: str | None = Field(
         None, description="Public HTTPS URL for webhook mode (unset: long polling)"

@@ -79,4 +79,4 @@ async def drain_once(
 
 async def run_sender(store: Store, bot: Bot, settings: Settings, *, stop: asyncio.Event) -> None:
     """Drain the outbox until `stop` is set (the `newsbot sender` role); bot: initialized."""
-    await Sender(store, bot, settings).run(stop)
+    await Sender(store, bot, settings, lease_seconds=settings.outbox_lease_seconds).run(stop)

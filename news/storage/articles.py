@@ -228,13 +228,28 @@ async def set_summary(
     store: Store, article_id: int, *, summary: str, language: str, now: datetime
 ) -> None:
     """Store an article's summary (sentences joined by newlines) and release its lease."""
+    await set_summaries(store, [(article_id, summary, language)], now=now)
+
+
+async def set_summaries(
+    store: Store, summaries: Sequence[tuple[int, str, str]], *, now: datetime
+) -> None:
+    """Store (article id, summary, language) for a batch in one statement; release the leases."""
+    if not summaries:
+        return
     stmt = (
         update(articles)
-        .where(articles.c.id == article_id)
-        .values(summary=summary, language=language, summarized_at=now, summary_lease_until=None)
+        .where(articles.c.id == bindparam("b_id"))
+        .values(
+            summary=bindparam("b_summary"),
+            language=bindparam("b_language"),
+            summarized_at=now,
+            summary_lease_until=None,
+        )
     )
+    rows = [{"b_id": i, "b_summary": text, "b_language": lang} for i, text, lang in summaries]
     async with store.begin() as conn:
-        await conn.execute(stmt)
+        await conn.execute(stmt, rows)
 
 
 def _with_feed_title() -> Select[Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,6 +31,10 @@ class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        # SQLite has one writer at a time. Queuing writers here, in the event loop, is far
+        # cheaper than letting them sleep in SQLite's busy handler (measured: an INSERT under
+        # load waited 300 ms for 20 ms of work). Writes never nest, so this cannot deadlock.
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -39,7 +44,11 @@ class Store:
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[AsyncConnection]:
         """Yield a connection inside one transaction, committed on success."""
-        async with self.engine.begin() as conn:
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.begin() as conn:
             yield conn
 
     @asynccontextmanager

@@ -91,9 +91,22 @@ async def claim_batch(
     and they come back by themselves once the lease runs out. On PostgreSQL the rows are picked
     FOR UPDATE SKIP LOCKED, so two senders never claim the same row.
     """
+    # A row waits while an earlier row of its chat is pending but not due (leased by a sender
+    # that died, or backing off): otherwise part 2 of a digest could overtake part 1.
+    earlier = outbox.alias("earlier")
+    held_back = (
+        select(earlier.c.id)
+        .where(
+            earlier.c.chat_id == _o.chat_id,
+            earlier.c.status == "pending",
+            earlier.c.id < _o.id,
+            earlier.c.next_attempt_at > now,
+        )
+        .exists()
+    )
     due = (
         select(_o.id)
-        .where(_o.status == "pending", _o.next_attempt_at <= now)
+        .where(_o.status == "pending", _o.next_attempt_at <= now, ~held_back)
         .order_by(_o.next_attempt_at, _o.id)
         .limit(limit)
     )

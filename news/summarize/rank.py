@@ -27,6 +27,11 @@ from collections.abc import Sequence
 import numpy as np
 from sumy.models.dom import ObjectDocumentModel, Sentence
 from sumy.summarizers.lex_rank import LexRankSummarizer
+from threadpoolctl import threadpool_limits
+
+# The matrices are tiny (one row per sentence) and summaries already run one per thread:
+# BLAS threads only contend for the cores (measured: 2x slower on a busy 2-core machine).
+threadpool_limits(1, user_api="blas")
 
 POSITION_EXPONENT = 0.25
 REDUNDANCY = 0.7
