@@ -23,7 +23,9 @@ FEEDS_POLLED = Counter("newsbot_feeds_polled", "Feeds polled, by outcome", ["sta
 ARTICLES_STORED = Counter("newsbot_articles_stored", "New articles stored")
 SUMMARIES_MADE = Counter("newsbot_summaries_made", "Articles summarized")
 MESSAGES = Counter(
-    "newsbot_messages", "Outbox messages by result (sent, failed, retried, dropped)", ["result"]
+    "newsbot_messages",
+    "Outbox messages by result (sent, failed, retried, rate_limited, dropped)",
+    ["result"],
 )
 STAGE_SECONDS = Histogram(
     "newsbot_stage_seconds",

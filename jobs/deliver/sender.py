@@ -26,6 +26,7 @@ from telegram.error import (
 from telegram.warnings import PTBDeprecationWarning
 
 from jobs.deliver.pacing import ChatQueue, Pacer, Schedule
+from news import observe
 from news.models import OutboxMessage
 from news.settings import Settings
 from news.storage import outbox
@@ -259,6 +260,7 @@ class Sender:
             await self._record_sent(row.id, message.message_id)
             log.debug("message sent chat_id=%s row=%s", row.chat_id, row.id)
             self.stats.sent += 1
+            observe.MESSAGES.labels("sent").inc()
             self._schedule.sent(chat, row, time.monotonic())
 
     async def _record_sent(self, row_id: int, telegram_id: int) -> None:
@@ -290,6 +292,7 @@ class Sender:
             "message retry chat_id=%s row=%s in=%.1fs error=%s", row.chat_id, row.id, delay, error
         )
         self.stats.retried += 1
+        observe.MESSAGES.labels("retried").inc()
         at = time.monotonic() + delay
         if at > self._horizon:
             self._schedule.forget(chat)  # a drain leaves it to the DB (mark_retry held the rest)
@@ -298,6 +301,7 @@ class Sender:
 
     async def _rate_limited(self, chat: ChatQueue, row: OutboxMessage, seconds: float) -> None:
         self.stats.rate_limited += 1
+        observe.MESSAGES.labels("rate_limited").inc()
         self._pacer.pause(time.monotonic() + seconds)
         await self._retry(chat, row, seconds, f"RetryAfter {seconds:g}s")
 
@@ -309,6 +313,7 @@ class Sender:
             "chat unreachable chat_id=%s dropped=%s error=%s", chat.chat_id, dropped, error
         )
         self.stats.dropped += dropped
+        observe.MESSAGES.labels("dropped").inc(dropped)
         self._schedule.forget(chat)
 
     async def _rejected(self, chat: ChatQueue, row: OutboxMessage, error: str) -> None:
@@ -316,6 +321,7 @@ class Sender:
         await outbox.mark_failed(self.store, row.id, error=error[:500], now=now)
         log.warning("message rejected chat_id=%s row=%s error=%s", row.chat_id, row.id, error)
         self.stats.failed += 1
+        observe.MESSAGES.labels("failed").inc()
         self._schedule.forget(chat, row)
         if not row.slot.startswith(ALERT_PREFIX) and self.settings.admin_ids:
             await self._alert(row, error, now)
