@@ -110,10 +110,14 @@ async def _refresh(
     )
     new = [e for e in parsed.entries if e.entry_hash not in known]
     clock = _lap(result, "store", clock)
-    new, extracted = await _complete_teasers(fetcher, new, settings)
+    # Only new entries cost an article page; known ones go to the upsert too, so a story the
+    # feed has since corrected is stored again (and summarized again).
+    completed, extracted = await _complete_teasers(fetcher, new, settings)
     clock = _lap(result, "extract", clock)
+    by_hash = {e.entry_hash: e for e in completed}
+    entries = [by_hash.get(e.entry_hash, e) for e in parsed.entries]
     result.new_articles = await article_store.upsert_articles(
-        store, feed.id, new, now=now, extracted=extracted
+        store, feed.id, entries, now=now, extracted=extracted
     )
     result.next_check_at = cadence.next_check(
         now,

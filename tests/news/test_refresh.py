@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from jobs.poll import poll_due_feeds
+from jobs.summarize import summarize_pending
 from news.fetch import Fetcher
 from news.refresh import refresh_feed
 from news.settings import Settings
@@ -175,3 +176,30 @@ async def test_every_sample_feed_goes_through_fetch_parse_store(
                 assert feed.error_count == 1
     assert outcomes["ok"] > len(SAMPLE) // 2
     assert sum(outcomes.values()) == len(SAMPLE)
+
+
+def rss(title: str) -> bytes:
+    return (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+        "<link>https://example.com/</link><item><guid>story-1</guid>"
+        f"<title>{title}</title><link>https://example.com/1</link>"
+        "<description>A volcano erupted on Tuesday. Flights were cancelled. "
+        "Residents left their homes.</description></item></channel></rss>"
+    ).encode()
+
+
+async def test_a_corrected_story_is_stored_again_and_summarized_again(
+    store: Store, settings: Settings, feed_server: FeedServer
+) -> None:
+    url = feed_server.add("/c.xml", rss("Volcano erupts"), content_type="application/rss+xml")
+    async with Fetcher(settings) as fetcher:
+        first, _ = await add_and_refresh(store, fetcher, settings, url)
+        await summarize_pending(store, settings)
+        feed_server.add("/c.xml", rss("Volcano erupts again"), content_type="application/rss+xml")
+        feed = await feed_store.get_feed(store, first.feed_id)
+        assert feed is not None
+        again = await refresh_feed(store, fetcher, feed, settings, now=NOW)
+    [row] = await stored_articles(store)
+    assert (first.new_articles, again.new_articles) == (1, 0)
+    assert row["title"] == "Volcano erupts again"
+    assert row["summary"] is None  # to be summarized again
