@@ -1,11 +1,26 @@
 """`make bench-search`: search latency at 1,000,000 generated articles on SQLite and PostgreSQL.
 
 For each query class (rare word, common word, phrase, two words) it reports p50/p95 of
-newsbot's search() (the function /search calls) beside the bare textbook query on the same
-data and the same connection pool: FTS5 `MATCH ... ORDER BY bm25 LIMIT 10` with snippet(), and
-`tsv @@ websearch_to_tsquery(...) ORDER BY ts_rank_cd DESC LIMIT 10` with ts_headline().
+newsbot's search() called as /search calls it (a limit and `now`), beside two baselines on the
+same data in the same run:
 
-    python -m bench.search                   # 1,000,000 articles, both backends
+- bare: the database work of the same request and nothing else: newsbot's SQL sent straight
+  through the driver (aiosqlite / asyncpg) on one connection held open for the whole run, with
+  the MATCH expression / parsed query handed over ready-made. So: the same MATCH / tsquery, the
+  same order (the newest 500 matches fetched before `now`, ranked by bm25 / ts_rank_cd with the
+  same weights), the same LIMIT, and the columns a result shows (title, URL, dates, feed title,
+  summary and text, the snippet's source, and the score). On SQLite that is one statement; on
+  PostgreSQL a short transaction (planner settings, then one to three id-range steps), as a
+  single textbook `ORDER BY id DESC LIMIT 500` statement takes 17 s for a phrase. Left out is
+  what newsbot adds around it: parsing the query, taking a pooled connection, building the
+  snippets and the result objects. Each bare answer is checked to list the same articles, in
+  the same order, as newsbot's ("results differ" counts the queries where it does not).
+- all-time: the textbook query, hand-written: every match ranked (bm25 / ts_rank_cd, same
+  weights, same tsquery), LIMIT 10, the same columns, no window and no `now`.
+
+newsbot and bare runs alternate, so both see the same load on a shared machine.
+
+    python -m bench.search --reuse           # 1,000,000 articles, both backends
     python -m bench.search --articles 50000  # a quick run
 """
 
@@ -13,179 +28,149 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import sqlite3
+import os
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
-import asyncpg
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-
-from bench.search_data import BASE_TIME, FEEDS, Corpus, article_rows, pick_queries
+from bench.search_data import (
+    SQLITE_TIME,
+    Corpus,
+    load_postgres,
+    load_sqlite,
+    pg_database,
+    pick_queries,
+)
 from news.settings import async_database_url
+from news.storage import search_pg
 from news.storage.db import Store, open_store
-from news.storage.search import search
-from news.storage.search_query import fts5_match, parse_query
+from news.storage.search import WINDOW, search, sqlite_sql
+from news.storage.search_query import ParsedQuery, fts5_match, parse_query
 
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-BARE_SQLITE = """SELECT a.id, a.title, a.url, a.published_at, f.title,
-    snippet(articles_fts, -1, char(2), char(3), '…', 24), bm25(articles_fts, 10.0, 4.0, 1.0) AS r
+LIMIT = 10
+SHOWN = """a.id, a.feed_id, a.title, a.url, a.published_at, a.fetched_at, a.text, a.summary,
+    a.language, a.author, f.title"""
+
+ALL_TIME_SQLITE = f"""SELECT {SHOWN}, bm25(articles_fts, 10.0, 4.0, 1.0) AS score
 FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid JOIN feeds f ON f.id = a.feed_id
-WHERE articles_fts MATCH ? ORDER BY r LIMIT 10"""
-BARE_PG = """SELECT a.id, a.title, a.url, a.published_at, f.title,
-    ts_headline('newsbot', left(a.text, 5000), q, 'MaxWords=24, MinWords=12') AS snippet,
-    ts_rank_cd('{0.1, 0.1, 0.4, 1.0}', a.tsv, q) AS r
-FROM articles a JOIN feeds f ON f.id = a.feed_id, websearch_to_tsquery('newsbot', $1) AS q
-WHERE a.tsv @@ q ORDER BY r DESC LIMIT 10"""
-COLUMNS = (
-    "feed_id, entry_hash, url, title, published_at, fetched_at, sort_at, text, text_source,"
-    " content_hash, summary, summarized_at, language"
-)
+WHERE articles_fts MATCH :match ORDER BY score LIMIT {LIMIT}"""
+
+ALL_TIME_PG = f"""SELECT {SHOWN},
+    ts_rank_cd('{{0.1, 0.1, 0.4, 1.0}}', a.tsv, $1::text::tsquery) AS r
+FROM articles a JOIN feeds f ON f.id = a.feed_id
+WHERE a.tsv @@ $1::text::tsquery ORDER BY r DESC LIMIT {LIMIT}"""
 
 
-def _full(row: tuple[object, ...]) -> tuple[object, ...]:
-    feed_id, entry_hash, url, title, at, body, summary = row
-    return (feed_id, entry_hash, url, title, at, at, at, body, "feed", "x", summary, at, "en")
+async def bare_sqlite(driver: Any, match: str, now: datetime) -> list[Any]:
+    """Return the page of results for an FTS5 MATCH expression: newsbot's statement, as is."""
+    params = {"match": match, "now": now.strftime(SQLITE_TIME), "window": WINDOW}
+    params |= {"limit": LIMIT, "offset": 0}
+    return list(await driver.execute_fetchall(sqlite_sql(False, True), params))
 
 
-def load_sqlite(path: Path, corpus: Corpus, count: int) -> None:
-    """Bulk-load `count` articles, then build the FTS5 index in one pass ('rebuild')."""
-    db = sqlite3.connect(path)
-    db.execute("PRAGMA journal_mode=DELETE")
-    db.execute("PRAGMA synchronous=OFF")
-    trigger = db.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_ai'").fetchone()[0]
-    db.execute("DROP TRIGGER articles_ai")
-    db.executemany(
-        "INSERT INTO feeds (id, url, title, enabled, next_check_at, error_count, created_at)"
-        " VALUES (?, ?, ?, 1, '2024-01-01 00:00:00', 0, '2024-01-01 00:00:00')",
-        [(i, f"https://feed{i}.example.com/rss", f"Feed {i}") for i in range(1, FEEDS + 1)],
-    )
-    marks = ", ".join("?" * 13)
-    for rows in article_rows(corpus, count, start=BASE_TIME):
-        db.executemany(
-            f"INSERT INTO articles ({COLUMNS}) VALUES ({marks})",
-            [_naive(_full(row)) for row in rows],
-        )
-    db.commit()
-    db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
-    db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('optimize')")
-    db.execute(trigger)
-    db.execute("ANALYZE")
-    db.commit()
-    db.execute("PRAGMA journal_mode=WAL")
-    db.close()
-
-
-def _naive(row: tuple[object, ...]) -> tuple[object, ...]:
-    # What news.storage.tables.UTCDateTime stores on SQLite: naive UTC text.
-    return tuple(
-        v.replace(tzinfo=None).isoformat(" ") if isinstance(v, datetime) else v for v in row
+async def bare_pg(driver: Any, parsed: ParsedQuery, now: datetime) -> list[Any]:
+    """Return the page of results: newsbot's transaction of statements, as is."""
+    return await search_pg.page(
+        driver, parsed, window=WINDOW, limit=LIMIT, offset=0, columns=SHOWN, now=now
     )
 
 
-async def load_postgres(url: str, corpus: Corpus, count: int) -> None:
-    """COPY `count` articles in (the tsvector is generated), then build the GIN index."""
-    parsed = make_url(url)
-    conn = await asyncpg.connect(
-        host=parsed.host, port=parsed.port or 5432, user=parsed.username, database=parsed.database
-    )
-    try:
-        await conn.execute("DROP INDEX ix_articles_tsv")
-        await conn.copy_records_to_table(
-            "feeds",
-            columns=[
-                "id",
-                "url",
-                "title",
-                "enabled",
-                "next_check_at",
-                "error_count",
-                "created_at",
-            ],
-            records=[
-                (i, f"https://feed{i}.example.com/rss", f"Feed {i}", True, BASE_TIME, 0, BASE_TIME)
-                for i in range(1, FEEDS + 1)
-            ],
-        )
-        for rows in article_rows(corpus, count, start=BASE_TIME):
-            await conn.copy_records_to_table(
-                "articles", columns=COLUMNS.replace(" ", "").split(","), records=map(_full, rows)
-            )
-        await conn.execute("SET maintenance_work_mem = '512MB'")
-        await conn.execute("CREATE INDEX ix_articles_tsv ON articles USING gin (tsv)")
-        await conn.execute("VACUUM ANALYZE articles")
-    finally:
-        await conn.close()
+async def _tsquery(driver: Any, query: str) -> str:
+    args: list[object] = []
+    sql = search_pg.tsquery_sql(parse_query(query), args)
+    return str(await driver.fetchval(f"SELECT ({sql})::text", *args))
 
 
-async def _pg_database(name: str, reuse: bool) -> tuple[str, bool]:
-    """Return the URL of the benchmark database and whether it is new (to be loaded)."""
-    admin = make_url(PG_URL)
-    conn = await asyncpg.connect(
-        host=admin.host, port=admin.port or 5432, user=admin.username, database=admin.database
-    )
-    try:
-        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
-        if not (reuse and exists):
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    url = admin.set(database=name).render_as_string(hide_password=False)
-    return url, not (reuse and exists)
+async def _time(call: Callable[[], Awaitable[object]]) -> float:
+    start = time.perf_counter()
+    await call()
+    return (time.perf_counter() - start) * 1000
 
 
-async def _timed(call: Callable[[], Awaitable[object]], runs: int) -> list[float]:
-    await call()  # warm caches and prepared statements
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        await call()
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
+def _p(samples: list[float], q: int) -> float:
+    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
 
 
-def _p(samples: list[float], q: float) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[int(q) - 1]
+async def _one_query(
+    store: Store, driver: Any, query: str, now: datetime, args: argparse.Namespace
+) -> tuple[list[float], list[float], list[float], bool]:
+    """Return newsbot, bare and all-time samples for one query, and whether the results agree."""
+    if store.is_sqlite:
+        match = fts5_match(parse_query(query))
+        params = {"match": match}
+
+        async def bare() -> list[Any]:
+            return await bare_sqlite(driver, match, now)
+
+        async def all_time() -> object:
+            return await driver.execute_fetchall(ALL_TIME_SQLITE, params)
+    else:
+        parsed = parse_query(query)
+        tsquery = await _tsquery(driver, query)
+
+        async def bare() -> list[Any]:
+            return await bare_pg(driver, parsed, now)
+
+        async def all_time() -> object:
+            return await driver.fetch(ALL_TIME_PG, tsquery)
+
+    async def newsbot() -> list[int]:
+        return [hit.article.id for hit in await search(store, query, limit=LIMIT, now=now)]
+
+    same = await newsbot() == [row[0] for row in await bare()]  # also warms both
+    ours: list[float] = []
+    hand: list[float] = []
+    for run in range(args.runs):
+        if run % 2:
+            hand.append(await _time(bare))
+        ours.append(await _time(newsbot))
+        if not run % 2:
+            hand.append(await _time(bare))
+    textbook = [await _time(all_time) for _ in range(args.all_time_runs)]
+    return ours, hand, textbook, same
 
 
-async def measure(store: Store, queries: dict[str, list[str]], runs: int) -> list[list[str]]:
-    """Return table rows: class, newsbot p50/p95, bare p50/p95, p95 ratio."""
+async def measure(
+    store: Store, queries: dict[str, list[str]], args: argparse.Namespace
+) -> list[list[str]]:
+    """Return table rows: class, newsbot, bare and all-time p50/p95, ratios, disagreements."""
+    now = datetime.now(UTC)
     rows = []
-    for name, items in queries.items():
-        ours: list[float] = []
-        bare: list[float] = []
-        async with store.connect() as conn:
+    async with store.connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        for name, items in queries.items():
+            ours: list[float] = []
+            bare: list[float] = []
+            textbook: list[float] = []
+            differ = 0
             for query in items:
-
-                async def newsbot(q: str = query) -> object:
-                    return await search(store, q, limit=10)
-
-                async def textbook(q: str = query) -> object:
-                    if store.is_sqlite:
-                        sql, arg = BARE_SQLITE, (fts5_match(parse_query(q)),)
-                        return (await conn.exec_driver_sql(sql, arg)).all()
-                    stmt = text(BARE_PG.replace("$1", ":q"))
-                    return (await conn.execute(stmt, {"q": q})).all()
-
-                ours += await _timed(newsbot, runs)
-                bare += await _timed(textbook, runs)
-        p95 = _p(ours, 95) / _p(bare, 95)
-        rows.append(
-            [name]
-            + [f"{v:.1f}" for v in (_p(ours, 50), _p(ours, 95), _p(bare, 50), _p(bare, 95))]
-            + [f"{p95:.2f}x"]
-        )
+                o, b, t, same = await _one_query(store, driver, query, now, args)
+                ours, bare, textbook, differ = (
+                    ours + o,
+                    bare + b,
+                    textbook + t,
+                    differ + (not same),
+                )
+            cells = [_p(ours, 50), _p(ours, 95), _p(bare, 50), _p(bare, 95)]
+            ratios = [_p(ours, 50) / _p(bare, 50), _p(ours, 95) / _p(bare, 95)]
+            extra = [_p(textbook, 50), _p(textbook, 95)] if len(textbook) > 1 else []
+            rows.append(
+                [name, *(f"{v:.1f}" for v in cells), *(f"{r:.2f}x" for r in ratios)]
+                + ([f"{v:.1f}" for v in extra] or ["-", "-"])
+                + [str(differ)]
+            )
     return rows
 
 
 async def run_backend(
     backend: str, corpus: Corpus, args: argparse.Namespace
 ) -> tuple[list[list[str]], float]:
-    """Return the table rows of one backend and the load time in seconds."""
+    """Return the table rows of one backend and the load time in seconds (0 when reused)."""
     start = time.perf_counter()
     if backend == "sqlite":
         path = Path(args.data_dir) / f"search-{args.articles}.db"
@@ -196,45 +181,52 @@ async def run_backend(
             await asyncio.to_thread(load_sqlite, path, corpus, args.articles)
         url = f"sqlite:///{path}"
     else:
-        url, fresh = await _pg_database(f"newsbot_bench_{args.articles}", args.reuse)
+        url, fresh = await pg_database(PG_URL, f"newsbot_bench_{args.articles}", args.reuse)
         await (await open_store(url)).close()
         if fresh:
             await load_postgres(url, corpus, args.articles)
-    loaded = time.perf_counter() - start
+    loaded = time.perf_counter() - start if fresh else 0.0
     store = await open_store(async_database_url(url))
     try:
         queries = pick_queries(corpus, per_class=args.queries).classes
-        return await measure(store, queries, args.runs), loaded
+        return await measure(store, queries, args), loaded
     finally:
         await store.close()
 
 
-def render(results: dict[str, tuple[list[list[str]], float]], articles: int) -> str:
+def render(results: dict[str, tuple[list[list[str]], float]], args: argparse.Namespace) -> str:
     """Return the markdown report."""
     lines = [
-        f"# Search latency, {articles:,} articles",
+        f"# Search latency, {args.articles:,} articles",
         "",
-        "ms per query (limit 10); bare = textbook query ranked over all matches.",
+        f"ms per search (limit {LIMIT}), p50 and p95 over {args.queries} queries per class x "
+        f"{args.runs} runs; all-time over {args.queries} x {args.all_time_runs} runs.",
         "",
-        "| backend | class | newsbot p50 | newsbot p95 | bare p50 | bare p95 | p95 newsbot/bare |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| backend | class | newsbot p50 | newsbot p95 | bare p50 | bare p95 "
+        "| newsbot/bare p50 | newsbot/bare p95 | all-time p50 | all-time p95 | results differ |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for backend, (rows, _) in results.items():
         lines += [f"| {backend} | " + " | ".join(row) + " |" for row in rows]
-    lines.append("")
+    doc = (__doc__ or "").split("\n\n")
+    lines += ["", "\n\n".join(doc[1:4]), ""]
     lines += [
-        f"Load time {b}: {loaded:.0f} s" if loaded >= 1 else f"{b}: database reused (--reuse)"
+        f"Load time {b}: {loaded:.0f} s." if loaded else f"{b}: database reused (--reuse)."
         for b, (_, loaded) in results.items()
     ]
+    load = os.getloadavg()[0]
+    lines.append(f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the end.")
+    lines.append("Command: `python -m bench.search " + " ".join(sys.argv[1:]) + "`")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     """Generate, load, measure, print and write the report."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--articles", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=20, help="queries per class")
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per query")
+    parser.add_argument("--runs", type=int, default=10, help="timed runs per query")
+    parser.add_argument("--all-time-runs", type=int, default=1, help="0 to skip the baseline")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--data-dir", default="data/bench")
     parser.add_argument(
@@ -248,7 +240,7 @@ def main() -> None:
     for backend in args.backends.split(","):
         print(f"{backend}: loading {args.articles:,} articles and measuring", flush=True)
         results[backend] = asyncio.run(run_backend(backend, corpus, args))
-    report = render(results, args.articles)
+    report = render(results, args)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(report)
     print(report)

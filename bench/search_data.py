@@ -3,16 +3,22 @@
 The vocabulary starts with the commonest English words (so stop words are as frequent as in
 real text), followed by made-up words; word ranks follow Zipf's law with exponent ~1.07, as
 in English news text. Titles, summaries and texts are sampled independently per article.
+Loading bypasses the application: SQLite gets plain INSERTs and one FTS5 'rebuild', PostgreSQL
+gets COPY and then its GIN index, both on a schema made by the migrations.
 """
 
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import asyncpg
 import numpy as np
+from sqlalchemy.engine import make_url
 
 FUNCTION_WORDS = (  # noqa: SIM905 - a word list reads best as text
     "the of and to a in is that for it as was with be by on not he this are or his from at "
@@ -146,3 +152,92 @@ def pick_queries(corpus: Corpus, *, per_class: int = 20, seed: int = 3) -> Query
 
 
 BASE_TIME = datetime(2024, 1, 1, tzinfo=UTC)
+# How SQLAlchemy's SQLite DATETIME stores timestamps: text compares in time order.
+SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"
+COLUMNS = (
+    "feed_id, entry_hash, url, title, published_at, fetched_at, sort_at, text, text_source,"
+    " content_hash, summary, summarized_at, language"
+)
+
+
+def _full(row: tuple[object, ...]) -> tuple[object, ...]:
+    feed_id, entry_hash, url, title, at, body, summary = row
+    return (feed_id, entry_hash, url, title, at, at, at, body, "feed", "x", summary, at, "en")
+
+
+def _naive(row: tuple[object, ...]) -> tuple[object, ...]:
+    # What news.storage.tables.UTCDateTime stores on SQLite: naive UTC text.
+    return tuple(
+        v.replace(tzinfo=None).strftime(SQLITE_TIME) if isinstance(v, datetime) else v for v in row
+    )
+
+
+def load_sqlite(path: Path, corpus: Corpus, count: int) -> None:
+    """Bulk-load `count` articles, then build the FTS5 index in one pass ('rebuild')."""
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.execute("PRAGMA synchronous=OFF")
+    trigger = db.execute("SELECT sql FROM sqlite_master WHERE name = 'articles_ai'").fetchone()[0]
+    db.execute("DROP TRIGGER articles_ai")
+    db.executemany(
+        "INSERT INTO feeds (id, url, title, enabled, next_check_at, error_count, created_at)"
+        " VALUES (?, ?, ?, 1, '2024-01-01 00:00:00.000000', 0, '2024-01-01 00:00:00.000000')",
+        [(i, f"https://feed{i}.example.com/rss", f"Feed {i}") for i in range(1, FEEDS + 1)],
+    )
+    marks = ", ".join("?" * 13)
+    for rows in article_rows(corpus, count, start=BASE_TIME):
+        db.executemany(
+            f"INSERT INTO articles ({COLUMNS}) VALUES ({marks})",
+            [_naive(_full(row)) for row in rows],
+        )
+    db.commit()
+    db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+    db.execute("INSERT INTO articles_fts(articles_fts) VALUES ('optimize')")
+    db.execute(trigger)
+    db.execute("ANALYZE")
+    db.commit()
+    db.execute("PRAGMA journal_mode=WAL")
+    db.close()
+
+
+async def _connect(url: str) -> asyncpg.Connection:
+    parsed = make_url(url)
+    return await asyncpg.connect(
+        host=parsed.host, port=parsed.port or 5432, user=parsed.username, database=parsed.database
+    )
+
+
+async def load_postgres(url: str, corpus: Corpus, count: int) -> None:
+    """COPY `count` articles in (the tsvector is generated), then build the GIN index."""
+    conn = await _connect(url)
+    try:
+        await conn.execute("DROP INDEX ix_articles_tsv")
+        columns = ["id", "url", "title", "enabled", "next_check_at", "error_count", "created_at"]
+        feeds = [
+            (i, f"https://feed{i}.example.com/rss", f"Feed {i}", True, BASE_TIME, 0, BASE_TIME)
+            for i in range(1, FEEDS + 1)
+        ]
+        await conn.copy_records_to_table("feeds", columns=columns, records=feeds)
+        for rows in article_rows(corpus, count, start=BASE_TIME):
+            await conn.copy_records_to_table(
+                "articles", columns=COLUMNS.replace(" ", "").split(","), records=map(_full, rows)
+            )
+        await conn.execute("SET maintenance_work_mem = '512MB'")
+        await conn.execute("CREATE INDEX ix_articles_tsv ON articles USING gin (tsv)")
+        await conn.execute("VACUUM ANALYZE articles")
+    finally:
+        await conn.close()
+
+
+async def pg_database(admin_url: str, name: str, reuse: bool) -> tuple[str, bool]:
+    """Return the URL of the benchmark database and whether it is new (to be loaded)."""
+    conn = await _connect(admin_url)
+    try:
+        exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name)
+        if not (reuse and exists):
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    return url, not (reuse and exists)

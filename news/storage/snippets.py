@@ -17,6 +17,7 @@ and until MAX_HITS matches are found (the excerpt is chosen among the first ones
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -114,15 +115,15 @@ class Matcher:
                 return word
         return None
 
-    def find(self, text: str, start: int = 0) -> Iterator[_Hit]:
-        """Yield (start, end, query word) of each matching word of `text` from `start` on."""
+    def find(self, text: str) -> Iterator[_Hit]:
+        """Yield (start, end, query word) of each matching word of `text`, in order."""
         if self._lower is None or self._any_case is None:
             return
         lowered = text.lower()
         pattern = self._lower
         if len(lowered) != len(text):
             lowered, pattern = text, self._any_case
-        for candidate in pattern.finditer(lowered, start):
+        for candidate in pattern.finditer(lowered):
             begin, finish = candidate.span()
             if begin and _WORD_CHAR.match(lowered, begin - 1):
                 continue  # inside a word, not at its start
@@ -169,21 +170,18 @@ def _bounds(text: str, anchor: int, span: int) -> tuple[int, int]:
 def snippet(text: str, matcher: Matcher, *, words: int = SNIPPET_WORDS) -> str | None:
     """Return an excerpt of `text` with matches marked, or None if no word matches."""
     text = text[:SCAN_CHARS]
-    hits: list[_Hit] = []
-    for hit in matcher.find(text):
-        hits.append(hit)
-        if len(hits) == MAX_HITS:
-            break
+    found = matcher.find(text)
+    hits = list(itertools.islice(found, MAX_HITS))
     if not hits:
         return None
     span = words * _CHARS_PER_WORD
     begin, finish = _bounds(text, _best_start(hits, span - _BACK_CHARS), span)
+    if len(hits) == MAX_HITS:  # the excerpt may run past the last hit read
+        hits += itertools.takewhile(lambda hit: hit[0] < finish, found)
     out: list[str] = [ELLIPSIS] if begin > 0 else []
     cursor = begin
-    for start, end, _ in matcher.find(text, begin):
-        if start >= finish:
-            break
-        if end <= finish:
+    for start, end, _ in hits:
+        if start >= begin and end <= finish:
             out += [text[cursor:start], MARK_START, text[start:end], MARK_END]
             cursor = end
     out.append(text[cursor:finish])

@@ -243,6 +243,41 @@ async def test_snippet_is_cut_around_the_match(any_store: Store) -> None:
     assert len(hit.snippet.split()) < 40
 
 
+async def test_snippet_marks_accented_capital_and_inflected_forms(any_store: Store) -> None:
+    await fill(
+        any_store,
+        [
+            ("Careers", "Résumé tips: RÉSUMÉS get read, résumés get lost, resumed talks."),
+            ("Istanbul desk", "İstanbul office: send your RÉSUMÉ today."),  # İ lowercases to 2
+        ],
+    )
+    hits = {hit.article.title: hit.snippet for hit in await search(any_store, "resume")}
+    marked = [f"{MARK_START}{w}{MARK_END}" for w in ("Résumé", "RÉSUMÉS", "résumés", "resumed")]
+    assert all(mark in hits["Careers"] for mark in marked)
+    assert f"{MARK_START}RÉSUMÉ{MARK_END}" in hits["Istanbul desk"]
+
+
+async def test_snippet_marks_every_match_it_shows(any_store: Store) -> None:
+    # Sixty lone "storm"s, then both words close together: the excerpt is taken there, past
+    # the first 64 matches, and every match inside it is marked.
+    lone = " ".join(["storm"] + ["calm"] * 30) + " "
+    dense = "storm surge storm surge storm surge storm surge storm surge"
+    await fill(any_store, [("Coast", lone * 60 + dense + " then quiet seas")])
+    (hit,) = await search(any_store, "storm surge")
+    assert hit.snippet.startswith("…")
+    assert hit.snippet.endswith("then quiet seas")
+    shown = hit.snippet.replace(MARK_START, "").replace(MARK_END, "")
+    assert shown.count("surge") == 5
+    assert hit.snippet.count(MARK_START) == shown.count("storm") + shown.count("surge")
+
+
+async def test_match_deep_in_a_long_text_shows_the_opening(any_store: Store) -> None:
+    await fill(any_store, [("Long read", "Filler words. " * 2000 + "The volcano erupted.")])
+    (hit,) = await search(any_store, "volcano")
+    assert hit.snippet.startswith("Filler words. Filler words.")
+    assert MARK_START not in hit.snippet
+
+
 async def test_title_only_match_gets_the_start_of_the_text(any_store: Store) -> None:
     await fill(any_store)
     (hit,) = await search(any_store, "markets")
@@ -283,6 +318,18 @@ async def test_feed_filter(any_store: Store) -> None:
     assert await search(any_store, "storm", feed_ids=[]) == []
 
 
+async def test_feed_filter_and_now_together(any_store: Store) -> None:
+    a = await fill(any_store, [("Storm in the north", "Wind.")], feed="a")
+    b = await fill(any_store, [("Storm in the south", "Rain.")], feed="b")
+    later = ParsedEntry(entry_hash="late", title="Storm at sea", text="Waves.")
+    await article_store.upsert_articles(any_store, b, [later], now=NOW + timedelta(minutes=5))
+    assert titles(await search(any_store, "storm", feed_ids=[b], now=NOW)) == [
+        "Storm in the south"
+    ]
+    found = await search(any_store, "storm", feed_ids=[a, b], now=NOW + timedelta(minutes=5))
+    assert len(found) == 3
+
+
 async def test_now_hides_articles_fetched_later(any_store: Store) -> None:
     feed_id = await fill(any_store, [("Storm one", "Wind.")])
     later = ParsedEntry(entry_hash="late", title="Storm two", text="Rain.")
@@ -309,23 +356,44 @@ async def test_removed_feed_articles_leave_the_index(any_store: Store) -> None:
 
 
 async def test_postgres_window_widens_until_it_is_full(pg_store: Store) -> None:
-    # Matches are the oldest articles and every fifth of the rest: the first, narrow steps
-    # find too few, so the window widens until it holds the newest `window` matches.
-    stories = [("Storm" if n < 4 or n % 5 == 0 else "Calm", f"Day {n}.") for n in range(40)]
-    await fill(pg_store, stories)
-    params: dict[str, object] = {}
-    tsquery = search_pg.tsquery_sql(parse_query("storm"), params)
-    async with pg_store.connect() as conn:
-        everything = await search_pg.newest_matches(
-            conn, tsquery, params, window=100, feed_ids=None, max_id=None
-        )
-        newest = await search_pg.newest_matches(
-            conn, tsquery, params, window=6, feed_ids=None, max_id=None, first_span=5
-        )
-        capped = await search_pg.newest_matches(
-            conn, tsquery, params, window=6, feed_ids=None, max_id=everything[2], first_span=3
-        )
+    # Matches are the oldest articles and every fifth of the rest: the first, narrow step
+    # finds too few, so the window widens (by the density seen, then to all articles) until
+    # it holds the newest `window` matches, or reads all older articles at once when the
+    # density seen promises few.
+    feed_id = await fill(pg_store, [("Storm" if n < 4 else "Calm", f"Day {n}.") for n in range(8)])
+    later = [
+        ParsedEntry(entry_hash=f"late-{n}", title="Storm" if n % 5 == 0 else "Calm", text="Rain.")
+        for n in range(32)
+    ]
+    await article_store.upsert_articles(pg_store, feed_id, later, now=NOW + timedelta(hours=1))
+    parsed = parse_query("storm")
+
+    async def ids(window: int, now: datetime | None = None, all_matches: int = 0) -> list[int]:
+        async with pg_store.connect() as conn:
+            driver = (await conn.get_raw_connection()).driver_connection
+            rows = await search_pg.page(
+                driver,
+                parsed,
+                window=window,
+                limit=100,
+                offset=0,
+                columns="a.id, a.fetched_at",
+                now=now,
+                first_span=5,
+                all_matches=all_matches,
+            )
+        return sorted(row[0] for row in rows)
+
+    everything = await ids(100)
     assert len(everything) == 4 + 7
-    assert everything == sorted(everything, reverse=True)
-    assert newest == everything[:6]
-    assert capped == everything[2:8]
+    assert await ids(100, all_matches=10_000) == everything
+    assert await ids(6) == everything[-6:]
+    assert await ids(2) == everything[-2:]  # the middle step is enough
+    assert await ids(6, all_matches=10_000) == everything[-6:]
+    assert await ids(6, now=NOW) == everything[:4]
+    assert await ids(6, now=NOW - timedelta(days=1)) == []
+    # Once ANALYZE has counted "storm", the first span is sized to hold the window.
+    async with pg_store.begin() as conn:
+        await conn.exec_driver_sql("ANALYZE articles")
+    assert await ids(6) == everything[-6:]
+    assert await ids(100) == everything
