@@ -1,0 +1,263 @@
+"""Many small feeds behind one asyncio server process, with latency, faults and a request log.
+
+    python -m tests.faults.feedserver --feeds 5000 --hosts 50 --latency 0.075
+
+prints one JSON line ({"control": URL, "feeds": [URL, ...]}) and serves until killed. Feed i
+lives on 127.0.0.(1 + i % hosts): the fetcher allows two requests at once per host, as it
+should for real sites, so many hosts stand for many sites. Each feed is RSS 2.0 with `items`
+stories of about `words` words (real English words, so language detection and summaries work);
+`bump` adds stories, keeping the newest `window`. ETag and If-None-Match give 304s.
+
+Faults, per feed or for all: `error` (HTTP 500), `timeout` (no answer for `hang` seconds),
+`garbage` (200 with bytes that are no feed: HTML, binary, truncated XML, in turn), `slow`
+(`hang` seconds, then the feed). Control (GET, JSON answers) on the control URL:
+
+    /_/log?since=N             requests from index N: [feed, unix time, status] each
+    /_/mode?mode=M&feeds=A-B   set the mode of feeds A..B (all when no feeds)
+    /_/bump?feeds=A-B&count=K  add K stories to feeds A..B (all when no feeds)
+    /_/expected?feeds=A-B      the stories served so far by feed: {feed: [guid, ...]}
+
+Use tests.faults.feedclient.FeedServerProcess from a test or a benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
+from html import escape
+from urllib.parse import parse_qsl, urlsplit
+
+MODES = ("ok", "error", "timeout", "garbage", "slow")
+_TEXT = (
+    "the city council said on monday that new rail line would open next year after long "
+    "delays and rising costs while officials from the transport ministry warned that "
+    "budget pressure could still slow work on bridges stations and signals across the "
+    "region where commuters have waited for decades for faster trains to the capital "
+    "analysts expect ticket prices to rise as energy bills climb and wages lag behind "
+    "inflation in most sectors of the economy according to figures released by the "
+    "national statistics office this week researchers at the university found that "
+    "coastal towns face higher flood risk as storms grow stronger and sea levels rise"
+)
+WORDS = tuple(_TEXT.split())
+GARBAGE = (
+    b"<!DOCTYPE html><html><body><h1>Maintenance</h1><p>Back soon.</p></body></html>",
+    bytes(range(256)) * 8,
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Cut off<item><title>half',
+)
+
+
+@dataclass(slots=True)
+class Feed:
+    """One feed: how many stories it has had, and how it answers now."""
+
+    index: int
+    total: int
+    mode: str = "ok"
+    born: list[float] = field(default_factory=list)  # unix time each story appeared
+
+
+@dataclass(slots=True)
+class Site:
+    """Every feed, the request log and the serving options."""
+
+    feeds: list[Feed]
+    window: int
+    words: int
+    latency: float
+    jitter: float
+    hang: float
+    log: list[tuple[int, float, int]] = field(default_factory=list)
+    garbage_turn: int = 0
+
+    def story(self, feed: int, item: int) -> tuple[str, str]:
+        """Return the title and text of a story; the same every time it is asked for."""
+        pick = random.Random(feed * 1_000_003 + item)
+        title = " ".join(pick.choice(WORDS) for _ in range(6)).capitalize()
+        sentences: list[str] = []
+        while sum(len(s.split()) for s in sentences) < self.words:
+            words = [pick.choice(WORDS) for _ in range(pick.randint(9, 16))]
+            sentences.append(" ".join(words).capitalize() + ".")
+        return f"{title} (feed {feed} story {item})", " ".join(sentences)
+
+    def rss(self, feed: Feed, base: str) -> bytes:
+        """Return the feed's current RSS document."""
+        first = max(0, feed.total - self.window)
+        items = []
+        for item in range(feed.total - 1, first - 1, -1):
+            title, text = self.story(feed.index, item)
+            when = datetime.fromtimestamp(feed.born[item], UTC)
+            items.append(
+                f"<item><title>{escape(title)}</title>"
+                f"<link>{base}/story/{feed.index}/{item}</link>"
+                f'<guid isPermaLink="false">{guid(feed.index, item)}</guid>'
+                f"<pubDate>{format_datetime(when, usegmt=True)}</pubDate>"
+                f"<description>{escape(text)}</description></item>"
+            )
+        return (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0"><channel>'
+            f"<title>Feed {feed.index}</title><link>{base}/site/{feed.index}</link>"
+            f"<description>Test feed {feed.index}</description>{''.join(items)}"
+            "</channel></rss>"
+        ).encode()
+
+    def bump(self, feeds: range, count: int) -> None:
+        now = time.time()
+        for index in feeds:
+            feed = self.feeds[index]
+            feed.total += count
+            feed.born += [now] * count
+
+
+def guid(feed: int, item: int) -> str:
+    """Return the GUID of story `item` of feed `feed`."""
+    return f"feed-{feed}-story-{item}"
+
+
+def feed_range(value: str | None, count: int) -> range:
+    """Return the feeds named by "A-B", "A" or nothing (all)."""
+    if not value:
+        return range(count)
+    low, _, high = value.partition("-")
+    return range(int(low), int(high or low) + 1)
+
+
+class Handler:
+    """Serves one connection: HTTP/1.1 GETs with keep-alive."""
+
+    def __init__(self, site: Site, hosts: dict[str, int]) -> None:
+        self.site = site
+        self.hosts = hosts
+
+    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                target = lines[0].split(" ")[1]
+                headers = {}
+                for line in lines[1:]:
+                    name, _, value = line.partition(":")
+                    headers[name.strip().lower()] = value.strip()
+                answer = await self.answer(target, headers)
+                if answer is None:  # a timeout: say nothing, then hang up
+                    break
+                status, kind, body, extra = answer
+                reason = {200: "OK", 304: "Not Modified", 404: "Not Found"}.get(status, "Error")
+                out = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {kind}", *extra]
+                out.append(f"Content-Length: {len(body)}")
+                writer.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + body)
+                await writer.drain()
+        writer.close()
+
+    async def answer(
+        self, target: str, headers: dict[str, str]
+    ) -> tuple[int, str, bytes, list[str]] | None:
+        url = urlsplit(target)
+        query = dict(parse_qsl(url.query))
+        if url.path.startswith("/_/"):
+            body = json.dumps(self.control(url.path.removeprefix("/_/"), query)).encode()
+            return 200, "application/json", body, []
+        parts = url.path.strip("/").split("/")
+        if len(parts) != 2 or parts[0] != "feed" or not parts[1].isdigit():
+            return 404, "text/plain", b"not found", []
+        site = self.site
+        feed = site.feeds[int(parts[1])]
+        delay = site.latency + random.uniform(-site.jitter, site.jitter)
+        if feed.mode in ("timeout", "slow"):
+            delay = site.hang
+        # Decided (and logged) on arrival: a request counts even if its client dies waiting.
+        answer = self.feed_answer(feed, headers)
+        await asyncio.sleep(max(0.0, delay))
+        return answer
+
+    def feed_answer(
+        self, feed: Feed, headers: dict[str, str]
+    ) -> tuple[int, str, bytes, list[str]] | None:
+        site = self.site
+        stamp = time.time()
+        if feed.mode == "timeout":
+            site.log.append((feed.index, stamp, 0))
+            return None
+        if feed.mode == "error":
+            site.log.append((feed.index, stamp, 500))
+            return 500, "text/plain", b"internal error", []
+        if feed.mode == "garbage":
+            site.log.append((feed.index, stamp, 200))
+            site.garbage_turn += 1
+            return 200, "application/rss+xml", GARBAGE[site.garbage_turn % len(GARBAGE)], []
+        tag = '"' + hashlib.sha1(f"{feed.index}:{feed.total}".encode()).hexdigest()[:16] + '"'
+        if headers.get("if-none-match") == tag:
+            site.log.append((feed.index, stamp, 304))
+            return 304, "application/rss+xml", b"", [f"ETag: {tag}"]
+        site.log.append((feed.index, stamp, 200))
+        host = headers.get("host", "127.0.0.1")
+        return 200, "application/rss+xml", site.rss(feed, f"http://{host}"), [f"ETag: {tag}"]
+
+    def control(self, action: str, query: dict[str, str]) -> object:
+        site = self.site
+        feeds = feed_range(query.get("feeds"), len(site.feeds))
+        if action == "log":
+            since = int(query.get("since", "0"))
+            return {"next": len(site.log), "entries": site.log[since:]}
+        if action == "mode":
+            if query["mode"] not in MODES:
+                return {"error": f"unknown mode {query['mode']}"}
+            for index in feeds:
+                site.feeds[index].mode = query["mode"]
+            return {"ok": True}
+        if action == "bump":
+            site.bump(feeds, int(query.get("count", "1")))
+            return {"ok": True}
+        if action == "expected":
+            return {str(i): [guid(i, j) for j in range(site.feeds[i].total)] for i in feeds}
+        return {"error": f"unknown action {action}"}
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Start one listener per host, print the feed URLs, serve until killed."""
+    start = time.time()
+    feeds = [
+        Feed(i, args.items, born=[start - 60 * (args.items - j) for j in range(args.items)])
+        for i in range(args.feeds)
+    ]
+    site = Site(feeds, args.window, args.words, args.latency, args.jitter, args.hang)
+    hosts: dict[str, int] = {}
+    handler = Handler(site, hosts)
+    for k in range(args.hosts):
+        host = f"127.0.0.{1 + k}"
+        server = await asyncio.start_server(handler, host, 0, backlog=1024)
+        hosts[host] = server.sockets[0].getsockname()[1]
+    urls = [
+        f"http://{host}:{hosts[host]}/feed/{i}"
+        for i in range(args.feeds)
+        for host in [f"127.0.0.{1 + i % args.hosts}"]
+    ]
+    control = f"http://127.0.0.1:{hosts['127.0.0.1']}"
+    print(json.dumps({"control": control, "feeds": urls}), flush=True)
+    await asyncio.Event().wait()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m tests.faults.feedserver", description=__doc__)
+    parser.add_argument("--feeds", type=int, default=10)
+    parser.add_argument("--items", type=int, default=3, help="stories per feed at start")
+    parser.add_argument("--window", type=int, default=20, help="newest stories a feed shows")
+    parser.add_argument("--words", type=int, default=90, help="words per story")
+    parser.add_argument("--hosts", type=int, default=4, help="loopback addresses to serve on")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds per request")
+    parser.add_argument("--jitter", type=float, default=0.0, help="latency +- this much")
+    parser.add_argument("--hang", type=float, default=30.0, help="seconds for timeout/slow")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(parser.parse_args()))
+
+
+if __name__ == "__main__":
+    main()
