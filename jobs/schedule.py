@@ -8,6 +8,7 @@ nothing: the next tick, here or in another process, picks the work up again.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Coroutine
@@ -18,7 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from jobs.plan import plan_due_digests
 from jobs.poll import poll_due_feeds
-from jobs.summarize import summarize_pending
+from jobs.summarize import Summarizer, summarize_pending
 from news.fetch import Fetcher
 from news.settings import Settings
 from news.storage import outbox, searches
@@ -44,6 +45,8 @@ class Deps:
     settings: Settings
     store: Store
     fetcher: Fetcher
+    # The summarizer processes; run_worker starts them when settings.summarize_processes > 0.
+    summarizer: Summarizer | None = None
 
 
 async def poll_job(deps: Deps) -> None:
@@ -54,7 +57,7 @@ async def poll_job(deps: Deps) -> None:
 
 async def summarize_job(deps: Deps) -> None:
     """Summarize articles that are still without a summary."""
-    await summarize_pending(deps.store, deps.settings)
+    await summarize_pending(deps.store, deps.settings, summarizer=deps.summarizer)
 
 
 async def plan_job(deps: Deps) -> None:
@@ -116,12 +119,23 @@ def register(scheduler: AsyncIOScheduler, deps: Deps, *, plan: bool = True) -> N
 
 async def run_worker(deps: Deps, stop: asyncio.Event) -> None:
     """Run the worker's jobs until `stop` is set."""
+    processes = deps.settings.summarize_processes
+    owned = Summarizer(processes) if deps.summarizer is None and processes > 0 else None
+    if owned is not None:
+        deps = dataclasses.replace(deps, summarizer=owned)
     scheduler = AsyncIOScheduler(timezone=UTC)
     register(scheduler, deps)
     scheduler.start()
-    log.info("worker started poll_every=%ss", deps.settings.poll_tick)
+    log.info(
+        "worker started poll_every=%ss summarize_processes=%d",
+        deps.settings.poll_tick,
+        processes,
+    )
     try:
         await stop.wait()
     finally:
+        # The scheduler cancels the running jobs; then the pool drops what was queued.
         scheduler.shutdown(wait=False)
+        if owned is not None:
+            await owned.close()
         log.info("worker stopped")

@@ -1,11 +1,22 @@
-"""The summarizing job: articles without a summary -> news.summarize (in a thread) -> stored."""
+"""The summarizing job: articles without a summary -> news.summarize -> stored.
+
+The summarizer is pure CPU. In a thread it shares the worker's one GIL with the poll (HTTP,
+parsing, SQL); in a process of its own (`summarizer_pool`, NEWSBOT_SUMMARIZE_PROCESSES) it runs
+on another core beside the poll. The child only computes: leases, SQL and metrics stay here.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
+import signal
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from news import observe
@@ -16,6 +27,23 @@ from news.storage.db import Store
 from news.summarize import detect_language, summarize
 
 log = logging.getLogger(__name__)
+
+# Batches handed to each summarizer process ahead of time: about a second of its work.
+BATCHES_AHEAD = 4
+
+_WARM_UP_TEXT = (
+    "The city council approved the new budget on Monday after a long debate. "
+    "Spending on schools rises by 3.5% while road repairs are delayed until next year. "
+    "Dr. Smith, who chairs the finance committee, said the plan was fair."
+)
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """Summaries made for one batch, with the seconds each article took where it was made."""
+
+    summaries: list[tuple[int, str, str]] = field(default_factory=list)  # id, summary, language
+    seconds: list[float] = field(default_factory=list)
 
 
 def summarize_article(article: Article, settings: Settings) -> tuple[str, str]:
@@ -31,38 +59,158 @@ def summarize_article(article: Article, settings: Settings) -> tuple[str, str]:
     return "\n".join(sentences), language
 
 
-def summarize_batch(articles: list[Article], settings: Settings) -> list[tuple[int, str, str]]:
-    """Return (id, summary, language) for each article; one thread hop for the whole batch."""
-    done = []
+def summarize_batch(articles: list[Article], settings: Settings) -> BatchResult:
+    """Return the batch's summaries and per-article seconds; runs in a thread or a child."""
+    result = BatchResult()
     for article in articles:
         started = time.perf_counter()
         summary, language = summarize_article(article, settings)
-        observe.STAGE_SECONDS.labels("summarize").observe(time.perf_counter() - started)
-        done.append((article.id, summary, language))
-    return done
+        result.seconds.append(time.perf_counter() - started)
+        result.summaries.append((article.id, summary, language))
+    return result
+
+
+def warm_up() -> None:
+    """Load the language model and the English stemmer and stop words, once per process."""
+    # A child ignores Ctrl-C (sent to the whole process group): the parent decides when to stop.
+    if multiprocessing.parent_process() is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    summarize(_WARM_UP_TEXT, language=detect_language(_WARM_UP_TEXT), sentences=1, max_chars=200)
+
+
+def summarizer_pool(processes: int) -> ProcessPoolExecutor:
+    """Return a started pool of `processes` summarizer processes, each warmed up."""
+    # "spawn": never fork a process that runs threads and an event loop (locks held mid-fork).
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(processes, mp_context=context, initializer=warm_up)
+    # A spawn pool starts all its processes at the first submit; start them now, not at the
+    # first batch, so they load their models while the poll is still fetching.
+    pool.submit(int)
+    return pool
+
+
+class Summarizer:
+    """Where batches are summarized: a process pool replaced when a child dies, or a thread."""
+
+    def __init__(self, processes: int) -> None:
+        self.processes = processes
+        self.pool = summarizer_pool(processes) if processes > 0 else None
+        self.closed = False
+
+    @property
+    def executor(self) -> Executor | None:
+        """Return the current pool, or None for the default thread pool."""
+        return self.pool
+
+    def replace_broken(self, broken: Executor | None) -> None:
+        """Throw away `broken` and start a fresh pool, unless that was done already."""
+        if self.pool is not None and self.pool is broken and not self.closed:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = summarizer_pool(self.processes)
+
+    async def close(self) -> None:
+        """Stop the pool: queued batches are dropped; waits (in a thread) for running ones."""
+        self.closed = True
+        if self.pool is not None:
+            pool, self.pool = self.pool, None
+            # Waiting blocks until the child's current batch (well under a second) is done;
+            # off the event loop, so the rest of the shutdown goes on meanwhile.
+            await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
 
 
 async def summarize_pending(
     store: Store,
     settings: Settings,
     *,
+    summarizer: Summarizer | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     max_batches: int | None = None,
 ) -> int:
-    """Summarize articles that have none yet, batch by batch; return how many were summarized."""
+    """Summarize articles that have none yet, batch by batch; return how many were summarized.
+
+    With a `summarizer` whose pool is set, the batches run in its processes; otherwise in a
+    thread. If a child process dies, the pool is replaced and the leases of the batches it had
+    are left to expire: those articles are summarized by a later run.
+    """
+    executor = summarizer.executor if summarizer is not None else None
+    batches = _Batches(store, settings, now, executor, max_batches)
+    # In processes, several batches wait in the pool's queue, so the processes go on while this
+    # loop waits for its turn to write (SQLite: one writer, and the poll writes a lot).
+    depth = BATCHES_AHEAD * summarizer.processes if summarizer and executor else 1
     done = 0
-    batches = 0
-    while max_batches is None or batches < max_batches:
-        batch = await article_store.claim_unsummarized(
-            store, now=now(), limit=settings.summarize_batch, lease_seconds=settings.lease_seconds
-        )
-        if not batch:
-            break
-        batches += 1
-        summaries = await asyncio.to_thread(summarize_batch, batch, settings)
-        await article_store.set_summaries(store, summaries, now=now())
-        observe.SUMMARIES_MADE.inc(len(summaries))
-        done += len(summaries)
+    try:
+        while await batches.refill(depth, summarizer):
+            made = [await batches.in_flight.popleft()]
+            # Whatever else is finished meanwhile is stored in the same transaction.
+            while batches.in_flight and batches.in_flight[0].done():
+                made.append(batches.in_flight.popleft().result())
+            summaries = [s for m in made for s in m.summaries]
+            await article_store.set_summaries(store, summaries, now=now())
+            _count(made)
+            done += len(summaries)
+    except BrokenProcessPool:
+        log.warning("summarizer process died; restarting it, its articles wait for their lease")
+        if summarizer is not None:
+            summarizer.replace_broken(executor)
+    finally:
+        for future in batches.in_flight:
+            # A batch that failed with the pool is read here, or asyncio logs it as unread.
+            if future.done() and not future.cancelled():
+                future.exception()
+            future.cancel()
     if done:
         log.info("summarized articles=%d", done)
     return done
+
+
+class _Batches:
+    """The batches claimed and handed to the executor, oldest first."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        now: Callable[[], datetime],
+        executor: Executor | None,
+        max_batches: int | None,
+    ) -> None:
+        self.store, self.settings, self.now = store, settings, now
+        self.executor, self.left = executor, max_batches
+        self.in_flight: deque[asyncio.Future[BatchResult]] = deque()
+        self.exhausted = False
+
+    async def refill(self, depth: int, summarizer: Summarizer | None) -> bool:
+        """Claim batches until `depth` are in flight (one claim); return whether any are."""
+        wanted = depth - len(self.in_flight)
+        if self.left is not None:
+            wanted = min(wanted, self.left)
+        stopping = summarizer is not None and summarizer.closed
+        if wanted <= 0 or self.exhausted or stopping:
+            # When stopping, what is left waits for the next start.
+            return bool(self.in_flight) and not stopping
+        size = self.settings.summarize_batch
+        claimed = await article_store.claim_unsummarized(
+            self.store,
+            now=self.now(),
+            limit=wanted * size,
+            lease_seconds=self.settings.lease_seconds,
+        )
+        self.exhausted = len(claimed) < wanted * size
+        if summarizer is not None and summarizer.closed:
+            return False  # stopped while claiming: these leases expire
+        loop = asyncio.get_running_loop()
+        for start in range(0, len(claimed), size):
+            batch = claimed[start : start + size]
+            future = loop.run_in_executor(self.executor, summarize_batch, batch, self.settings)
+            self.in_flight.append(future)
+            if self.left is not None:
+                self.left -= 1
+        return bool(self.in_flight)
+
+
+def _count(made: list[BatchResult]) -> None:
+    # Recorded here, in the worker: a child's metrics would never reach /metrics.
+    for batch in made:
+        for seconds in batch.seconds:
+            observe.STAGE_SECONDS.labels("summarize").observe(seconds)
+        observe.SUMMARIES_MADE.inc(len(batch.summaries))
