@@ -86,7 +86,7 @@ async def remove_feed_command(update: Update, context: ContextTypes.DEFAULT_TYPE
     if await _refused(update, context, message):
         return
     args = context.args or []
-    if len(args) != 1 or not args[0].isdigit():
+    if len(args) != 1 or not (args[0].isascii() and args[0].isdigit()):
         await message.reply_text(words.REMOVEFEED_USAGE)
         return
     store = get_store(context)

@@ -11,6 +11,7 @@ behind a proxy) can share the work: buttons carry ids that are looked up in the 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any, TypedDict
 
@@ -156,7 +157,7 @@ class WebhookOptions(TypedDict):
     port: int
     url_path: str
     webhook_url: str
-    secret_token: str | None
+    secret_token: str
     allowed_updates: list[str]
 
 
@@ -166,7 +167,13 @@ def webhook_options(settings: Settings) -> WebhookOptions:
         raise ValueError("NEWSBOT_WEBHOOK_URL is not set")
     url = settings.webhook_url
     path = url.split("://", 1)[-1].partition("/")[2]
-    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+    if settings.webhook_secret:
+        secret = settings.webhook_secret.get_secret_value()
+    else:
+        # Without a secret anyone who learns the URL could post updates as any user. Derive one
+        # from the token: every replica computes the same, and it reveals nothing of the token.
+        token = settings.telegram_token.get_secret_value() if settings.telegram_token else ""
+        secret = hashlib.sha256(f"newsbot-webhook:{token}".encode()).hexdigest()
     return WebhookOptions(
         listen=settings.webhook_listen,
         port=settings.webhook_port,

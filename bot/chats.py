@@ -120,7 +120,7 @@ async def follow_migration(context: ContextTypes.DEFAULT_TYPE, old: int, new: in
 
 def _channel_ref(arg: str) -> str | int:
     arg = arg.strip()
-    if arg.lstrip("-").isdigit():
+    if arg.lstrip("-").isascii() and arg.lstrip("-").isdigit():
         return int(arg)
     return arg if arg.startswith("@") else "@" + arg
 

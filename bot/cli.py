@@ -109,8 +109,10 @@ def configure_logging(
         stream=sys.stderr,
     )
     # httpx logs request URLs at INFO, and Bot API URLs contain the token.
+    # python-telegram-bot logs the Bot API URL (with the token) and every update at DEBUG.
     for name in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("telegram").setLevel(max(logging.INFO, level))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
 from bot import cli_output as out
@@ -269,8 +270,11 @@ async def db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 async def db_copy(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot db copy SOURCE_URL TARGET_URL."""
-    source = await open_store(args.source)
-    target = await open_store(args.target)
+    try:
+        source = await open_store(args.source)
+        target = await open_store(args.target)
+    except (SQLAlchemyError, OSError, ValueError) as exc:
+        return out.fail(f"cannot open the databases: {type(exc).__name__}: {exc}".split("\n")[0])
     try:
         counts = await copy_database(source, target)
     except NewsbotError as exc:

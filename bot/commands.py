@@ -160,7 +160,9 @@ async def digest_messages(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> l
         return [words.nothing_new(format_when(newest, tz=tz, now=at))]
     header = words.digest_header(format_when(since, tz=tz, now=at))
     parts = render_html(digest, tz=tz, header=header)
-    if active:
+    # In a private chat the reader has now seen these; in a group one member asking must not
+    # empty the digest everybody else is scheduled to get.
+    if active and sub is not None and sub.chat_type == "private":
         await mark_digest_sent(store, chat_id, until=at, now=at)
     return parts
 

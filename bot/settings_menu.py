@@ -100,7 +100,7 @@ async def typed_change(
         sub = await update_subscription(store, chat_id, now=at, timezone=value.strip())
         return sub, words.zone_set(sub.timezone)
     if key in ("articles", "count"):
-        if not value.strip().isdigit():
+        if not (value.strip().isascii() and value.strip().isdigit()):
             raise ValueError(words.ARTICLES_NOT_A_NUMBER)
         sub = await update_subscription(store, chat_id, now=at, max_articles=int(value))
         return sub, words.articles_set(sub.max_articles)
@@ -196,13 +196,13 @@ def parse_action(data: str) -> Action:
     if parts[0] != "st" or not 2 <= len(parts) <= 4 or len(data) > 64:
         raise StaleButtonError(data)
     page = parts[3] if len(parts) == 4 else "0"
-    if not page.isdigit():
+    if not (page.isascii() and page.isdigit()):
         raise StaleButtonError(data)
     return Action(parts[1], parts[2] if len(parts) >= 3 else "", int(page))
 
 
 def _int(value: str, low: int, high: int) -> int:
-    if not value.isdigit() or not low <= int(value) <= high:
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise StaleButtonError(value)
     return int(value)
 

@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 
 # How many articles of a window a digest chooses from; the digest caps what it shows.
 WINDOW_ARTICLES = 200
+# How far behind `now` a digest window closes (see plan_due_digests).
+SETTLE = timedelta(seconds=30)
 # Distinct windows kept per run; beyond that the least recently used are dropped.
 CACHE_SIZE = 512
 
@@ -126,9 +128,10 @@ async def _write(
     *,
     lease_until: datetime,
     now: datetime,
+    window_end: datetime,
 ) -> None:
     # Nothing new: the schedule advances but the window stays open (see the module docstring).
-    windows = [(sub, now if parts else sub.last_digest_at) for sub, parts in planned]
+    windows = [(sub, window_end if parts else sub.last_digest_at) for sub, parts in planned]
     async with store.begin() as conn:
         advanced = await advance_planned(conn, windows, lease_until=lease_until, now=now)
         for sub, parts in planned:
@@ -154,7 +157,10 @@ async def plan_due_digests(
 ) -> PlanReport:
     """Return what was planned: every subscription due by `now`, in batches of `limit`."""
     report = PlanReport()
-    planner = _Planner(store, report, until=now)
+    # The window closes a little in the past: an article stamped just before `now` may still be
+    # in a transaction that has not committed, and the next window starts where this one ends.
+    window_end = now - SETTLE
+    planner = _Planner(store, report, until=window_end)
     while True:
         # The lease doubles as this claim's token (advance_planned is guarded by it), so two
         # planners started with the same `now` must not share one: a random microsecond apart.
@@ -164,7 +170,9 @@ async def plan_due_digests(
         report.claimed += len(batch)
         # Render before the write transaction, so the transaction stays short.
         planned = [(sub, await planner.render(sub)) for sub in batch]
-        await _write(store, planned, report, lease_until=lease_until, now=now)
+        await _write(
+            store, planned, report, lease_until=lease_until, now=now, window_end=window_end
+        )
         if len(batch) < limit:
             break
     if report.claimed:

@@ -12,15 +12,12 @@ from datetime import UTC, datetime
 
 from news import observe
 from news.fetch import Fetcher
-from news.models import Feed
 from news.refresh import RefreshResult, refresh_feed
 from news.settings import Settings
 from news.storage import feeds as feed_store
 from news.storage.db import Store
 
 log = logging.getLogger(__name__)
-
-ALL_FEEDS = 1_000_000
 
 
 def worker_name() -> str:
@@ -62,29 +59,28 @@ async def poll_due_feeds(
     """Poll every due feed (or every feed) once; return what happened to each."""
     owner = worker_name()
     report = PollReport()
-    limit = asyncio.Semaphore(settings.poll_concurrency)
 
-    async def one(feed: Feed) -> None:
-        async with limit:
-            result = await refresh_feed(store, fetcher, feed, settings, now=now())
-        report.results.append(result)
-        _count(result)
-        if on_result is not None:
-            on_result(result)
+    async def lane() -> None:
+        # Each lane claims one feed at a time, just before polling it: a lease taken long
+        # before its feed's turn could run out while it waits, and another worker would poll
+        # that feed too. A slow feed holds up only its own lane.
+        while True:
+            claimed = await feed_store.claim_due_feeds(
+                store, now=now(), limit=1, owner=owner, lease_seconds=settings.lease_seconds
+            )
+            if not claimed:
+                return
+            result = await refresh_feed(store, fetcher, claimed[0], settings, now=now())
+            report.results.append(result)
+            _count(result)
+            if on_result is not None:
+                on_result(result)
 
-    while True:
-        # --all claims every feed in one go: a feed polled moments ago would be due again.
-        batch = await feed_store.claim_due_feeds(
-            store,
-            now=now(),
-            limit=ALL_FEEDS if all_feeds else settings.poll_batch,
-            owner=owner,
-            lease_seconds=settings.lease_seconds,
-            all_feeds=all_feeds,
-        )
-        await asyncio.gather(*(one(feed) for feed in batch))
-        if all_feeds or len(batch) < settings.poll_batch:
-            break
+    if all_feeds:
+        # Every feed becomes due now; once polled, each gets its next check in the future, so
+        # the lanes poll each exactly once.
+        await feed_store.make_all_due(store, now=now())
+    await asyncio.gather(*(lane() for _ in range(settings.poll_concurrency)))
     log.info(
         "poll cycle done feeds=%d new_articles=%d errors=%d",
         report.polled,

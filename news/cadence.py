@@ -70,9 +70,10 @@ def next_check(
         expires_in(expires, now),
     ]
     interval = max([interval, *(h for h in hints if h is not None)])
-    interval = min(interval, float(max_interval))
     if retry_after is not None:
         interval = max(interval, retry_after)
+    # Retry-After counts too, but a server cannot send us away for longer than the maximum.
+    interval = min(interval, float(max_interval))
     return now + timedelta(seconds=max(interval, float(min_interval)))
 
 

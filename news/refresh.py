@@ -52,25 +52,47 @@ def is_local(url: str) -> bool:
 async def refresh_feed(
     store: Store, fetcher: Fetcher, feed: Feed, settings: Settings, *, now: datetime
 ) -> RefreshResult:
-    """Poll one feed and store its new articles; return the outcome (never raises NewsbotError)."""
+    """Poll one feed and store its new articles; return the outcome (a failure is recorded)."""
     result = RefreshResult(feed.id, feed.url, "ok")
     try:
         await _refresh(store, fetcher, feed, settings, now, result)
     except NewsbotError as exc:
-        retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
-        result.status, result.error = "error", str(exc)
-        result.next_check_at = cadence.backoff(
-            now,
-            error_count=feed.error_count + 1,
-            min_interval=settings.min_check_interval,
-            max_backoff=settings.max_backoff,
-            retry_after=retry_after,
-        )
-        log.warning("feed refresh failed feed_id=%s url=%s error=%s", feed.id, feed.url, exc)
-        await feed_store.record_error(
-            store, feed.id, now=now, error=str(exc)[:500], next_check_at=result.next_check_at
-        )
+        await _failed(store, feed, settings, now, result, exc)
+    except Exception as exc:
+        # A bug or a database refusal on one feed's data must not stop the batch: the feed
+        # backs off like any failing feed, and the traceback goes to the log once.
+        log.exception("feed refresh crashed feed_id=%s url=%s", feed.id, feed.url)
+        await _failed(store, feed, settings, now, result, exc)
     return result
+
+
+async def _failed(
+    store: Store,
+    feed: Feed,
+    settings: Settings,
+    now: datetime,
+    result: RefreshResult,
+    exc: Exception,
+) -> None:
+    """Record the failure on the feed and schedule its retry with back-off."""
+    retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
+    message = (
+        str(exc)
+        if isinstance(exc, NewsbotError)
+        else (f"refresh: unexpected {type(exc).__name__}; see the log")
+    )
+    result.status, result.error = "error", message
+    result.next_check_at = cadence.backoff(
+        now,
+        error_count=feed.error_count + 1,
+        min_interval=settings.min_check_interval,
+        max_backoff=settings.max_backoff,
+        retry_after=retry_after,
+    )
+    log.warning("feed refresh failed feed_id=%s url=%s error=%s", feed.id, feed.url, message)
+    await feed_store.record_error(
+        store, feed.id, now=now, error=message[:500], next_check_at=result.next_check_at
+    )
 
 
 async def _refresh(

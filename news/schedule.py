@@ -40,7 +40,7 @@ def zone(name: str) -> ZoneInfo:
     """Return the ZoneInfo of an IANA name; ValueError with a user-facing message if unknown."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Europe" is a folder
         raise ValueError(f"{name[:60]!r} is not a time zone like Europe/Berlin") from exc
 
 

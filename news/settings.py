@@ -81,7 +81,6 @@ class Settings(BaseSettings):
         ge=10,
         description="How long a worker holds a claimed feed or article before another may take it",
     )
-    poll_batch: int = Field(100, ge=1, description="Feeds claimed per database round trip")
 
     # Extraction and summaries
     teaser_words: int = Field(

@@ -69,6 +69,12 @@ def _retry_seconds(exc: RetryAfter) -> float:
     return max(seconds, 0.0)
 
 
+def _chat_gone(message: str) -> bool:
+    """Return whether a 400 means the chat no longer exists (handled like a block, not a bug)."""
+    text = message.lower()
+    return "chat not found" in text or "user is deactivated" in text
+
+
 class Sender:
     """Drains the outbox with one Bot; see jobs/deliver/__init__.py for the rules."""
 
@@ -248,7 +254,10 @@ class Sender:
         except Forbidden as exc:
             await self._forbidden(chat, exc.message)
         except BadRequest as exc:
-            await self._rejected(chat, row, exc.message)
+            if _chat_gone(exc.message):
+                await self._forbidden(chat, exc.message)
+            else:
+                await self._rejected(chat, row, exc.message)
         except InvalidToken as exc:
             log.critical("telegram refused the token; pausing the sender 60 s")
             self._pacer.pause(time.monotonic() + 60)

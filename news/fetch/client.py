@@ -169,8 +169,8 @@ class Fetcher:
             status=status,
             body=body,
             content_type=response.headers.get("content-type"),
-            etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
+            etag=_validator(response.headers.get("etag")),
+            last_modified=_validator(response.headers.get("last-modified")),
             cache_control=response.headers.get("cache-control"),
             expires=response.headers.get("expires"),
             retry_after=retry_after,
@@ -209,3 +209,8 @@ def _status_error(status: int, retry_after: float | None) -> HTTPStatusError:
     if status in RETRYABLE and retry_after is not None:
         message += f" (retry after {retry_after:.0f}s)"
     return HTTPStatusError(message, status, retry_after if status in RETRYABLE else None)
+
+
+def _validator(value: str | None) -> str | None:
+    """Return an ETag or Last-Modified worth sending back: HTTP headers must be ASCII."""
+    return value if value and value.isascii() else None

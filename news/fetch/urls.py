@@ -18,11 +18,16 @@ def _quote(url: str) -> str:
     return repr(url if len(url) <= _SHOWN else url[:_SHOWN] + "...")
 
 
+MAX_URL_LENGTH = 2048
+
+
 def check_url(url: str, *, allow_file: bool = False) -> str:
     """Return `url` normalized (http(s) URL without fragment, or a file: URI); refuse the rest."""
     text = url.strip()
     if not text:
         raise BlockedURLError("fetch: empty URL")
+    if len(text) > MAX_URL_LENGTH:
+        raise BlockedURLError(f"fetch: URL longer than {MAX_URL_LENGTH} characters")
     try:
         scheme = urlsplit(text).scheme.lower()
     except ValueError as exc:  # e.g. an unclosed "[" of an IPv6 literal
@@ -35,7 +40,7 @@ def check_url(url: str, *, allow_file: bool = False) -> str:
         )
     try:
         parsed = httpx.URL(text)
-    except httpx.InvalidURL as exc:
+    except (httpx.InvalidURL, UnicodeError) as exc:  # UnicodeError: a bad IDNA host name
         raise BlockedURLError(f"fetch: invalid URL {_quote(text)}: {exc}") from exc
     if not parsed.host:
         raise BlockedURLError(f"fetch: URL has no host: {_quote(text)}")

@@ -47,6 +47,10 @@ def plausible(moment: datetime) -> datetime | None:
     return moment if MIN_YEAR <= moment.year <= MAX_YEAR else None
 
 
+# Longer links are not kept (browsers and Telegram give up near here too).
+MAX_URL_LENGTH = 2048
+
+
 def absolute_link(base: str, link: object) -> str | None:
     """Return `link` resolved against the feed's URL; None unless http(s) or the feed's scheme."""
     if not isinstance(link, str) or not link.strip():
@@ -57,6 +61,8 @@ def absolute_link(base: str, link: object) -> str | None:
         base_scheme = urlsplit(base).scheme.lower()
     except ValueError:  # e.g. an invalid IPv6 literal in the link
         return None
+    if len(resolved) > MAX_URL_LENGTH:
+        return None  # no browser opens it, and PostgreSQL's index refuses such a row
     # A feed read from disk (file:) may link to pages on disk; a feed from the web may not.
     return resolved if scheme in {"http", "https", base_scheme} else None
 

@@ -228,18 +228,27 @@ async def set_summary(
     store: Store, article_id: int, *, summary: str, language: str, now: datetime
 ) -> None:
     """Store an article's summary (sentences joined by newlines) and release its lease."""
-    await set_summaries(store, [(article_id, summary, language)], now=now)
+    await set_summaries(store, [(article_id, summary, language)], now=now, leased_only=False)
 
 
 async def set_summaries(
-    store: Store, summaries: Sequence[tuple[int, str, str]], *, now: datetime
+    store: Store,
+    summaries: Sequence[tuple[int, str, str]],
+    *,
+    now: datetime,
+    leased_only: bool = True,
 ) -> None:
     """Store (article id, summary, language) for a batch in one statement; release the leases."""
     if not summaries:
         return
+    where = [articles.c.id == bindparam("b_id")]
+    if leased_only:
+        where.append(articles.c.summary_lease_until.is_not(None))
+    # A story corrected while it was being summarized lost its lease in the upsert: its old
+    # summary is not stored, and the new text is summarized on the next round.
     stmt = (
         update(articles)
-        .where(articles.c.id == bindparam("b_id"))
+        .where(*where)
         .values(
             summary=bindparam("b_summary"),
             language=bindparam("b_language"),

@@ -225,3 +225,14 @@ async def feed_counts(store: Store, *, now: datetime) -> dict[str, int]:
     async with store.connect() as conn:
         total, failing, enabled, due = (await conn.execute(stmt)).one()
     return {"total": total, "failing": failing, "enabled": enabled, "due": due}
+
+
+async def make_all_due(store: Store, *, now: datetime) -> int:
+    """Make every enabled feed due now (`poll --all`); return how many were moved forward."""
+    stmt = (
+        update(feeds)
+        .where(feeds.c.enabled.is_(True), feeds.c.next_check_at > now)
+        .values(next_check_at=now)
+    )
+    async with store.begin() as conn:
+        return (await conn.execute(stmt)).rowcount

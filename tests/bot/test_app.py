@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
 from sqlalchemy import text
 from telegram.ext import CommandHandler
 
@@ -72,11 +73,22 @@ def test_file_base_url() -> None:
 
 def test_webhook_options(settings: Settings) -> None:
     hooked = settings.model_copy(
-        update={"webhook_url": "https://bot.example.com/tg/hook", "webhook_port": 8080}
+        update={
+            "webhook_url": "https://bot.example.com/tg/hook",
+            "webhook_port": 8080,
+            "telegram_token": SecretStr("123:secret-part"),
+        }
     )
     options = webhook_options(hooked)
     assert options["url_path"] == "tg/hook"
     assert (options["listen"], options["port"]) == ("0.0.0.0", 8080)
     assert options["webhook_url"] == "https://bot.example.com/tg/hook"
-    assert options["secret_token"] is None
     assert options["allowed_updates"] == ALLOWED_UPDATES
+    # Without NEWSBOT_WEBHOOK_SECRET a secret is still required of Telegram: derived from the
+    # token, the same on every replica, and not the token itself.
+    derived = options["secret_token"]
+    assert len(derived) == 64
+    assert derived == webhook_options(hooked)["secret_token"]
+    assert "secret-part" not in derived
+    chosen = hooked.model_copy(update={"webhook_secret": SecretStr("s3cret-Token_1")})
+    assert webhook_options(chosen)["secret_token"] == "s3cret-Token_1"

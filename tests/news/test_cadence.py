@@ -21,9 +21,12 @@ def test_server_hints_are_lower_bounds() -> None:
     assert next_check(NOW, cache_control="max-age=10", **LIMITS) == NOW + timedelta(seconds=900)
 
 
-def test_clamped_to_the_maximum_but_retry_after_wins() -> None:
+def test_clamped_to_the_maximum_retry_after_included() -> None:
     assert next_check(NOW, ttl_minutes=60 * 48, **LIMITS) == NOW + timedelta(days=1)
-    assert next_check(NOW, retry_after=2 * 86400, **LIMITS) == NOW + timedelta(days=2)
+    assert next_check(NOW, retry_after=7200, **LIMITS) == NOW + timedelta(hours=2)
+    # A server cannot send a feed away for years (or overflow the date).
+    assert next_check(NOW, retry_after=2 * 86400, **LIMITS) == NOW + timedelta(days=1)
+    assert next_check(NOW, retry_after=9_999_999_999_999, **LIMITS) == NOW + timedelta(days=1)
 
 
 def test_slow_feeds_are_checked_less_often() -> None:

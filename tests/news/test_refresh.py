@@ -136,7 +136,7 @@ async def test_two_workers_never_poll_one_feed_at_once(
     for path in paths:
         feed_server.add(path, body, delay=0.2, content_type="application/atom+xml")
         await feed_store.add_feed(stores[0], feed_server.url(path), now=NOW)
-    small = settings.model_copy(update={"poll_batch": 3})
+    small = settings.model_copy(update={"poll_concurrency": 3})
     try:
         async with Fetcher(small) as one, Fetcher(small) as two:
             reports = await asyncio.gather(
