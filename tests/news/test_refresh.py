@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -203,3 +204,43 @@ async def test_a_corrected_story_is_stored_again_and_summarized_again(
     assert (first.new_articles, again.new_articles) == (1, 0)
     assert row["title"] == "Volcano erupts again"
     assert row["summary"] is None  # to be summarized again
+
+
+def one_item(link: str = "https://example.com/1") -> bytes:
+    return (
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>"
+        f"<item><guid>a</guid><title>Story</title><link>{link}</link>"
+        "<description>Text of the story. Another sentence.</description></item>"
+        "</channel></rss>"
+    ).encode()
+
+
+async def test_odd_headers_do_not_stop_a_feed(
+    store: Store, settings: Settings, feed_server: FeedServer
+) -> None:
+    # A non-ASCII ETag cannot be sent back; a Retry-After of 300,000 years cannot be honoured.
+    url = feed_server.add(
+        "/odd.xml",
+        one_item(),
+        content_type="application/rss+xml",
+        headers={"ETag": '"caf\xe9"', "Retry-After": "9999999999999"},
+    )
+    async with Fetcher(settings) as fetcher:
+        first, feed = await add_and_refresh(store, fetcher, settings, url)
+        assert feed is not None
+        again = await refresh_feed(store, fetcher, feed, settings, now=NOW)
+    assert (first.status, again.status) == ("ok", "ok")
+    assert first.next_check_at is not None
+    assert first.next_check_at <= NOW + timedelta(seconds=settings.max_check_interval)
+
+
+async def test_an_absurdly_long_link_is_dropped_not_the_article(
+    any_store: Store, settings: Settings, feed_server: FeedServer
+) -> None:
+    link = "https://example.com/" + secrets.token_hex(3000)
+    url = feed_server.add("/long.xml", one_item(link), content_type="application/rss+xml")
+    async with Fetcher(settings) as fetcher:
+        result, _ = await add_and_refresh(any_store, fetcher, settings, url)
+    assert (result.status, result.new_articles) == ("ok", 1)
+    [row] = await stored_articles(any_store)
+    assert row["url"] is None

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from news.schedule import next_digest_at, parse_time, slot_key
+from news.schedule import next_digest_at, parse_time, slot_key, zone
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"
@@ -183,3 +183,9 @@ def test_slot_key_is_stable_utc_minute() -> None:
     assert slot_key(utc(2026, 11, 25, 8, 0)) == "digest:2026-11-25T08:00Z"
     assert slot_key(local(BERLIN, 2026, 11, 25, 9, 0)) == "digest:2026-11-25T08:00Z"
     assert slot_key(local(KOLKATA, 2026, 11, 25, 8, 0)) == "digest:2026-11-25T02:30Z"
+
+
+@pytest.mark.parametrize("name", ["Europe", "America", "x" * 300, "../etc/passwd", "Mars/Base"])
+def test_a_folder_or_nonsense_is_not_a_time_zone(name: str) -> None:
+    with pytest.raises(ValueError, match="is not a time zone"):
+        zone(name)
