@@ -66,6 +66,7 @@ class Fetcher:
         # read_timeout bounds each silence; this bounds a server that trickles bytes forever.
         self._deadline = settings.connect_timeout + 2 * settings.read_timeout
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._host_users: dict[str, int] = {}
 
     async def __aenter__(self) -> Self:
         return self
@@ -131,11 +132,19 @@ class Fetcher:
 
     @asynccontextmanager
     async def _host_slot(self, host: str) -> AsyncIterator[None]:
+        # One semaphore per host while anyone waits for or holds it, then forgotten: article
+        # links name ever new hosts, and a long-running worker must not keep them all.
         semaphore = self._hosts.get(host)
         if semaphore is None:
             semaphore = self._hosts[host] = asyncio.Semaphore(self._settings.per_host_concurrency)
-        async with semaphore:
-            yield
+        self._host_users[host] = self._host_users.get(host, 0) + 1
+        try:
+            async with semaphore:
+                yield
+        finally:
+            self._host_users[host] -= 1
+            if not self._host_users[host]:
+                del self._host_users[host], self._hosts[host]
 
     async def _request(self, url: httpx.URL, headers: dict[str, str]) -> FetchResult | str:
         request = self._client.build_request("GET", url, headers=headers)
