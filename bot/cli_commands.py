@@ -140,15 +140,14 @@ async def feeds_export(args: argparse.Namespace, settings: Settings) -> int:
 async def poll(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot poll [--all]: one cycle, then summarize what arrived."""
     async with opened(settings) as store, Fetcher(settings) as fetcher:
-        feeds = await feed_store.list_feeds(store)
-        moment = now()
-        due = [f for f in feeds if f.enabled and (args.all or _due(f.next_check_at, moment))]
+        counts = await feed_store.feed_counts(store, now=now())
+        total = counts["enabled"] if args.all else counts["due"]
         bar = tqdm(
-            total=len(due),
+            total=total,
             unit="feed",
             file=sys.stderr,
             leave=False,
-            disable=None if len(due) >= PROGRESS_MIN_FEEDS else True,
+            disable=None if total >= PROGRESS_MIN_FEEDS else True,
         )
 
         def progress(result: RefreshResult) -> None:
@@ -166,10 +165,6 @@ async def poll(args: argparse.Namespace, settings: Settings) -> int:
         f"{summarized} summarized, {len(report.failed)} errors"
     )
     return 1 if report.failed and len(report.failed) == report.polled else 0
-
-
-def _due(next_check_at: datetime | None, moment: datetime) -> bool:
-    return next_check_at is None or next_check_at <= moment
 
 
 ROLES = {

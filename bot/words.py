@@ -87,11 +87,6 @@ BUTTON_PREVIOUS = "◀️ Previous"
 BUTTON_NEXT = "Next ▶️"
 
 
-def no_results(query: str) -> str:
-    """Return the answer to a search without matches."""
-    return f"No articles match <b>{esc(query)}</b>. Try fewer or other words."
-
-
 def bad_query(reason: str) -> str:
     """Return the answer to a query with nothing searchable in it (the reason says what to do)."""
     return f"🔎 {esc(reason)}"

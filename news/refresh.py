@@ -127,7 +127,7 @@ async def _refresh(
         parse_feed, fetched.body, url=fetched.url, content_type=fetched.content_type
     )
     clock = _lap(result, "parse", clock)
-    known = await article_store.known_hashes(
+    known = await article_store.stored_entries(
         store, feed.id, [e.entry_hash for e in parsed.entries]
     )
     new = [e for e in parsed.entries if e.entry_hash not in known]
@@ -139,7 +139,7 @@ async def _refresh(
     by_hash = {e.entry_hash: e for e in completed}
     entries = [by_hash.get(e.entry_hash, e) for e in parsed.entries]
     result.new_articles = await article_store.upsert_articles(
-        store, feed.id, entries, now=now, extracted=extracted
+        store, feed.id, entries, now=now, extracted=extracted, stored=known
     )
     result.next_check_at = cadence.next_check(
         now,

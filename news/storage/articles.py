@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -81,12 +81,20 @@ async def _stored(
     return found
 
 
+StoredEntries = Mapping[str, tuple[str, str]]
+
+
+async def stored_entries(store: Store, feed_id: int, hashes: Sequence[str]) -> StoredEntries:
+    """Return entry_hash -> (content_hash, text_source) for those of `hashes` already stored."""
+    if not hashes:
+        return {}
+    async with store.connect() as conn:
+        return await _stored(conn, feed_id, list(dict.fromkeys(hashes)))
+
+
 async def known_hashes(store: Store, feed_id: int, hashes: Sequence[str]) -> set[str]:
     """Return the subset of `hashes` already stored for this feed."""
-    if not hashes:
-        return set()
-    async with store.connect() as conn:
-        return set(await _stored(conn, feed_id, list(dict.fromkeys(hashes))))
+    return set(await stored_entries(store, feed_id, hashes))
 
 
 def _new_row(
@@ -133,13 +141,19 @@ async def upsert_articles(
     *,
     now: datetime,
     extracted: frozenset[str] = frozenset(),
+    stored: StoredEntries | None = None,
 ) -> int:
-    """Store new entries and changed ones (to be summarized again); return how many were new."""
+    """Store new entries and changed ones (to be summarized again); return how many were new.
+
+    `stored` is stored_entries() for these entries when the caller already read it; an entry
+    another writer stored meanwhile is skipped by the insert, so a stale map loses nothing.
+    """
     unique = list({entry.entry_hash: entry for entry in entries}.values())
     if not unique:
         return 0
     async with store.begin() as conn:
-        stored = await _stored(conn, feed_id, [e.entry_hash for e in unique])
+        if stored is None:
+            stored = await _stored(conn, feed_id, [e.entry_hash for e in unique])
         fresh = [
             _new_row(feed_id, e, now, e.entry_hash in extracted)
             for e in unique
@@ -156,7 +170,7 @@ async def upsert_articles(
 
 
 def _changes(
-    entry: ParsedEntry, stored: dict[str, tuple[str, str]], extracted: frozenset[str]
+    entry: ParsedEntry, stored: StoredEntries, extracted: frozenset[str]
 ) -> dict[str, object] | None:
     old_hash, source = stored[entry.entry_hash]
     row = _changed_row(entry, source, entry.entry_hash in extracted)

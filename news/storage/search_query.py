@@ -68,11 +68,6 @@ class ParsedQuery:
         return [term for group in self.groups for term in group]
 
     @property
-    def phrases(self) -> list[Term]:
-        """Return the included terms of more than one word."""
-        return [term for term in self.terms if term.is_phrase]
-
-    @property
     def prefixes(self) -> list[Term]:
         """Return the included prefix terms."""
         return [term for term in self.terms if term.prefix]
