@@ -114,13 +114,23 @@ def rss_kib(pid: int) -> int | None:
     return None
 
 
-def start_role(name: str, args: list[str], env: dict[str, str], log_dir: Path) -> Proc:
-    """Start `newsbot ARGS` with `env`; its stdout and stderr go to LOG_DIR/NAME.log."""
+def start_role(
+    name: str, args: list[str], env: dict[str, str], log_dir: Path, *, module: str = "bot"
+) -> Proc:
+    """Start `newsbot ARGS` with `env`; its stdout and stderr go to LOG_DIR/NAME.log.
+
+    MODULE is the module run with `python -m` (a wrapper such as bench.tracemem takes the
+    newsbot arguments after its own).
+    """
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / f"{name}.log"
     with log.open("ab") as out:
         popen = subprocess.Popen(
-            newsbot_command(*args), cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+            [sys.executable, "-m", module, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     return Proc(name, popen, log)
 

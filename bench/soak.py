@@ -169,6 +169,15 @@ def markdown(args: argparse.Namespace, rss: dict[str, list[int]], totals: dict[s
     return "\n".join(lines)
 
 
+def start_soak_role(args: argparse.Namespace, role: str, env: dict[str, str], logs: Path) -> Proc:
+    """Start `newsbot ROLE`; with --trace under bench.tracemem, snapshots in the logs folder."""
+    if not args.trace:
+        return start_role(role, [role], env, logs)
+    snapshots = str(logs / f"{role}-snapshots")
+    trace = [snapshots, str(args.every * 6), role]
+    return start_role(role, trace, env, logs, module="bench.tracemem")
+
+
 async def run(args: argparse.Namespace) -> str:
     """Start everything, drive it, stop it; return the results page."""
     logs = Path(tempfile.mkdtemp(prefix="bench-soak-"))
@@ -192,7 +201,7 @@ async def run(args: argparse.Namespace) -> str:
             teaser_words=0,
             log_level="WARNING",
         )
-        procs = {role: start_role(role, [role], env, logs) for role in ROLES}
+        procs = {role: start_soak_role(args, role, env, logs) for role in ROLES}
         remote = RemoteBotAPI(base_url.removesuffix("/bot"))
         rss = await drive(args, store, server, remote, procs)
         totals = await counts(store)
@@ -216,6 +225,11 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=600)
     parser.add_argument("--every", type=float, default=5.0, help="seconds between samples")
     parser.add_argument("--warmup", type=float, default=30.0, help="seconds not judged")
+    parser.add_argument(
+        "--trace",
+        action="store_true",
+        help="run each role under tracemalloc; snapshots go to the logs folder",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "soak.md")
     args = parser.parse_args()
     args.argv = sys.argv[1:]
