@@ -56,9 +56,14 @@ async def poll_due_feeds(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_result: Callable[[RefreshResult], None] | None = None,
 ) -> PollReport:
-    """Poll every due feed (or every feed) once; return what happened to each."""
+    """Poll every feed due now (or every feed) once; return what happened to each.
+
+    Feeds that come due while the cycle runs wait for the next one: a cycle ends, and its
+    report holds each feed once, however busy the feeds are.
+    """
     owner = worker_name()
     report = PollReport()
+    started = now()
 
     async def lane() -> None:
         # Each lane claims one feed at a time, just before polling it: a lease taken long
@@ -66,7 +71,12 @@ async def poll_due_feeds(
         # that feed too. A slow feed holds up only its own lane.
         while True:
             claimed = await feed_store.claim_due_feeds(
-                store, now=now(), limit=1, owner=owner, lease_seconds=settings.lease_seconds
+                store,
+                now=now(),
+                due_by=started,
+                limit=1,
+                owner=owner,
+                lease_seconds=settings.lease_seconds,
             )
             if not claimed:
                 return
@@ -79,7 +89,7 @@ async def poll_due_feeds(
     if all_feeds:
         # Every feed becomes due now; once polled, each gets its next check in the future, so
         # the lanes poll each exactly once.
-        await feed_store.make_all_due(store, now=now())
+        await feed_store.make_all_due(store, now=started)
     await asyncio.gather(*(lane() for _ in range(settings.poll_concurrency)))
     log.info(
         "poll cycle done feeds=%d new_articles=%d errors=%d",

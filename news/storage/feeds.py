@@ -107,17 +107,19 @@ async def claim_due_feeds(
     owner: str,
     lease_seconds: int,
     all_feeds: bool = False,
+    due_by: datetime | None = None,
 ) -> list[Feed]:
     """Return up to `limit` due feeds, oldest due first, now leased to `owner`.
 
-    With `all_feeds`, every enabled feed counts as due; a live lease still excludes a feed.
+    Due means a next check at or before `due_by` (default `now`). With `all_feeds`, every
+    enabled feed counts as due; a live lease still excludes a feed.
     """
     if limit <= 0:
         return []
     lease_free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now)
     candidates = select(feeds.c.id).where(feeds.c.enabled.is_(True), lease_free)
     if not all_feeds:
-        candidates = candidates.where(feeds.c.next_check_at <= now)
+        candidates = candidates.where(feeds.c.next_check_at <= (due_by or now))
     # SQLite's compiler leaves FOR UPDATE out; PostgreSQL skips rows another claimer holds.
     candidates = (
         candidates.order_by(feeds.c.next_check_at, feeds.c.id)

@@ -91,6 +91,28 @@ async def test_a_second_poll_stores_nothing_twice(
     assert feed_server.last("/feeds/rss2.xml").headers.get("if-none-match")
 
 
+async def test_a_cycle_ends_although_its_feeds_come_due_again_meanwhile(
+    store: Store, settings: Settings, feed_server: FeedServer
+) -> None:
+    # Feeds checked every minute or two, and each step of the cycle takes "ten minutes": a
+    # cycle that kept claiming whatever is due would never end (its report growing forever).
+    settings = settings.model_copy(
+        update={"min_check_interval": 60, "max_check_interval": 120, "lease_seconds": 86400}
+    )
+    for name in ("rss2.xml", "atom.xml", "rdf.xml"):
+        await feed_store.add_feed(store, feed_server.url(f"/feeds/{name}"), now=NOW)
+    steps = iter(range(1, 200))
+
+    def clock() -> datetime:
+        return NOW + timedelta(minutes=10 * next(steps))
+
+    async with Fetcher(settings) as fetcher:
+        first = await poll_due_feeds(store, fetcher, settings, now=clock)
+        again = await poll_due_feeds(store, fetcher, settings, now=clock)
+    assert (first.polled, again.polled) == (3, 3)
+    assert sorted(r.feed_id for r in first.results) == sorted(r.feed_id for r in again.results)
+
+
 async def test_a_feed_with_a_changed_body_but_the_same_items_stores_nothing(
     store: Store, settings: Settings, feed_server: FeedServer
 ) -> None:
