@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
-from news.digest import build_digest
+from news.digest import StoryKeys, build_digest
 from news.models import Article, Subscription
 from news.render import render_html
 from news.schedule import slot_key
@@ -94,6 +94,7 @@ class _Planner:
         self.parts: _LRU[tuple[datetime, tuple[int, ...] | None, int, str], list[str]] = _LRU(
             CACHE_SIZE
         )
+        self.keys = StoryKeys()
 
     def since(self, sub: Subscription) -> datetime:
         return sub.last_digest_at or self.until - INITIAL_WINDOW
@@ -111,7 +112,9 @@ class _Planner:
             (since, sub.feed_ids), lambda: self._articles(since, sub.feed_ids)
         )
         self.report.renders += 1
-        digest = build_digest(found, since=since, until=self.until, limit=sub.max_articles)
+        digest = build_digest(
+            found, since=since, until=self.until, limit=sub.max_articles, keys=self.keys
+        )
         return [] if digest.empty else render_html(digest, tz=sub.timezone)
 
     async def _articles(self, since: datetime, feed_ids: tuple[int, ...] | None) -> list[Article]:

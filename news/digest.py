@@ -29,10 +29,9 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from news.models import Article, Digest, DigestItem
@@ -109,8 +108,25 @@ def _key(article: Article) -> _Key:
     return _key_of(article.feed_id, article.url, article.title, article.feed_title)
 
 
-# Delivery builds one digest per subscriber over mostly the same articles: keys are cached.
-@lru_cache(maxsize=16384)
+class StoryKeys:
+    """What each article's story is recognized by, worked out once per article.
+
+    Planning builds one digest per window over mostly the same articles: it passes one
+    StoryKeys to all of them. It lives as long as the planning run, so nothing accumulates in
+    a long-running worker.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[tuple[int, str | None, str, str | None], _Key] = {}
+
+    def __call__(self, article: Article) -> _Key:
+        fields = (article.feed_id, article.url, article.title, article.feed_title)
+        key = self._keys.get(fields)
+        if key is None:
+            key = self._keys[fields] = _key_of(*fields)
+        return key
+
+
 def _key_of(feed_id: int, url: str | None, title: str, feed_title: str | None) -> _Key:
     words = frozenset(title_words(title, feed_title))
     numbers = frozenset(word for word in words if _DIGIT.search(word))
@@ -147,9 +163,11 @@ def _prefix(words: frozenset[str]) -> list[str]:
     return sorted(words)[:keep]
 
 
-def _stories(articles: Sequence[Article]) -> list[list[Article]]:
+def _stories(
+    articles: Sequence[Article], key_of: Callable[[Article], _Key] = _key
+) -> list[list[Article]]:
     """Return the articles grouped into stories (connected groups of same_story)."""
-    keys = [_key(article) for article in articles]
+    keys = [key_of(article) for article in articles]
     parent = list(range(len(articles)))
 
     def find(i: int) -> int:
@@ -252,13 +270,21 @@ def _item(story: list[Article]) -> DigestItem:
 
 
 def build_digest(
-    articles: Sequence[Article], *, since: datetime, until: datetime, limit: int
+    articles: Sequence[Article],
+    *,
+    since: datetime,
+    until: datetime,
+    limit: int,
+    keys: StoryKeys | None = None,
 ) -> Digest:
-    """Return the digest of the articles that arrived in (since, until], at most `limit` items."""
+    """Return the digest of the articles that arrived in (since, until], at most `limit` items.
+
+    `keys` shares the story keys between digests built over the same articles.
+    """
     if limit < 0:
         raise ValueError("digest: limit must not be negative")
     unique = {a.id: a for a in articles if since < a.fetched_at <= until}
     in_window = sorted(unique.values(), key=lambda a: (article_time(a), a.id))
-    stories = sorted(_stories(in_window), key=_rank)
+    stories = sorted(_stories(in_window, keys or _key), key=_rank)
     items = [_item(story) for story in stories[:limit]]
     return Digest(since=since, until=until, items=items, total=len(stories))
