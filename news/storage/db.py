@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -16,21 +16,29 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool, PoolProxiedConnection
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.util import greenlet_spawn
 
 from news.settings import async_database_url
 
 log = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+# Idle read connections kept for search (more are opened while more searches run at once).
+IDLE_READERS = 4
 
 
 class Store:
     """The engine and what the queries need to know about its dialect."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, readers: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
+        self._readers = readers
+        self._idle: list[PoolProxiedConnection] = []
         # SQLite has one writer at a time. Queuing writers here, in the event loop, is far
         # cheaper than letting them sleep in SQLite's busy handler (measured: an INSERT under
         # load waited 300 ms for 20 ms of work). Writes never nest, so this cannot deadlock.
@@ -57,13 +65,59 @@ class Store:
         async with self.engine.connect() as conn:
             yield conn
 
+    async def read(self, work: Callable[[Any], Awaitable[T]]) -> T:
+        """Return `await work(driver)` on a driver connection (aiosqlite / asyncpg) kept for reads.
+
+        For search, where a pooled connection cost as much as a rare word's lookup: checkout,
+        pre-ping, and the rollback on return (a thread hop on SQLite) for a read that opened no
+        transaction. `work` runs complete statements or a transaction of its own, so the
+        connection holds no snapshot between uses and needs no reset; on SQLite it is
+        read-only. Instead of a pre-ping: when a connection that sat idle fails (the server
+        may have closed it), the idle ones are dropped and `work` runs once more on a new one.
+        """
+        reused = bool(self._idle)
+        try:
+            async with self._reader() as driver:
+                return await work(driver)
+        except Exception as exc:
+            if not reused:
+                raise
+            log.info("read failed on an idle connection, retrying on a new one: %r", exc)
+            idle, self._idle = self._idle, []
+            for proxied in idle:
+                await greenlet_spawn(proxied.invalidate)
+            async with self._reader() as driver:
+                return await work(driver)
+
+    @asynccontextmanager
+    async def _reader(self) -> AsyncIterator[Any]:
+        if self._readers is None:  # in-memory SQLite: the engine's one connection
+            async with self.engine.connect() as conn:
+                yield (await conn.get_raw_connection()).driver_connection
+            return
+        proxied = self._idle.pop() if self._idle else await self._readers.raw_connection()
+        try:
+            yield proxied.driver_connection
+        except BaseException:
+            await greenlet_spawn(proxied.invalidate)  # not reused after an error
+            raise
+        if len(self._idle) < IDLE_READERS:
+            self._idle.append(proxied)
+        else:
+            await greenlet_spawn(proxied.close)
+
     async def upgrade(self) -> None:
         """Apply every pending migration."""
         async with self.engine.begin() as conn:
             await conn.run_sync(_upgrade)
 
     async def close(self) -> None:
-        """Close every pooled connection."""
+        """Close every connection."""
+        idle, self._idle = self._idle, []
+        for proxied in idle:
+            await greenlet_spawn(proxied.close)
+        if self._readers is not None:
+            await self._readers.dispose()
         await self.engine.dispose()
 
 
@@ -83,24 +137,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _read_only(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")
+    cursor.close()
+
+
 def make_store(url: str, *, pool_size: int = 10) -> Store:
     """Return a Store for `url`; creates the SQLite file's folder when needed."""
     url = async_database_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        in_memory = not parsed.database or parsed.database == ":memory:"
+        if not in_memory:
+            Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-    else:
-        engine = create_async_engine(
-            url,
-            pool_size=pool_size,
-            max_overflow=pool_size,
-            pool_pre_ping=True,
-            hide_parameters=True,
+        if in_memory:
+            return Store(engine)
+        readers = create_async_engine(
+            url, connect_args={"timeout": 30}, hide_parameters=True, poolclass=NullPool
         )
-    return Store(engine)
+        event.listen(readers.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(readers.sync_engine, "connect", _read_only)
+        return Store(engine, readers)
+    engine = create_async_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
+    )
+    readers = create_async_engine(url, hide_parameters=True, poolclass=NullPool)
+    return Store(engine, readers)
 
 
 async def open_store(url: str) -> Store:

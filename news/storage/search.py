@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any, cast
 
@@ -37,7 +37,15 @@ from news.models import Article, SearchHit
 from news.storage import search_pg
 from news.storage.db import Store
 from news.storage.search_query import ParsedQuery, QueryError, fts5_match, parse_query
-from news.storage.snippets import MARK_END, MARK_START, Matcher, first_words, snippet, words
+from news.storage.snippets import (
+    MARK_END,
+    MARK_START,
+    Matcher,
+    first_words,
+    matcher,
+    snippet,
+    words,
+)
 from news.storage.tables import UTCDateTime, as_utc
 
 __all__ = ["MARK_END", "MARK_START", "WINDOW", "QueryError", "parse_query", "search"]
@@ -106,8 +114,8 @@ async def _rows(
 ) -> list[Sequence[Any]]:
     # Bound as the tables store it; this also refuses a naive `now`, on both backends.
     bound = None if now is None else _time_param(store.engine.dialect)(now)
-    async with store.connect() as conn:
-        driver = (await conn.get_raw_connection()).driver_connection
+
+    async def work(driver: Any) -> list[Sequence[Any]]:
         if store.is_sqlite:
             return await _sqlite_rows(driver, parsed, dict(page), feed_ids, bound)
         pg = cast(search_pg.PgConnection, driver)
@@ -115,28 +123,26 @@ async def _rows(
             pg, parsed, **page, columns=COLUMNS, feed_ids=feed_ids, now=now
         )
 
+    return await store.read(work)
+
 
 def _hit(row: Sequence[Any], matcher: Matcher, sqlite: bool) -> SearchHit:
     (id_, feed_id, title, url, published, fetched, text, summary, language, author) = row[:10]
+    if sqlite:  # the stored text of a naive UTC time
+        published = published and datetime.fromisoformat(published).replace(tzinfo=UTC)
+        fetched = datetime.fromisoformat(fetched).replace(tzinfo=UTC)
+    else:
+        published, fetched = as_utc(published), as_utc(fetched)
     article = Article(
-        id=id_,
-        feed_id=feed_id,
-        title=title,
-        url=url,
-        published_at=as_utc(published),
-        fetched_at=cast(datetime, as_utc(fetched)),
-        text=text,
-        summary=summary,
-        language=language,
-        author=author,
-        feed_title=row[10],
+        id_, feed_id, title, url, published, fetched, text, summary, language, author, row[10]
     )
     excerpt = (
-        snippet(summary or "", matcher) or snippet(text, matcher) or first_words(summary or text)
+        (summary and snippet(summary, matcher))
+        or snippet(text, matcher)
+        or first_words(summary or text)
     )
     # bm25 is lower-is-better already; ts_rank_cd is higher-is-better.
-    rank = float(row[11]) if sqlite else -float(row[11])
-    return SearchHit(article=article, snippet=excerpt, rank=rank)
+    return SearchHit(article, excerpt, row[11] if sqlite else -row[11])
 
 
 async def search(
@@ -160,8 +166,8 @@ async def search(
         return []
     page = {"window": WINDOW, "limit": min(limit, WINDOW - offset), "offset": offset}
     rows = await _rows(store, parsed, page, feed_ids, now)
-    plain = [w for term in parsed.terms if not term.prefix for w in words(term.text)]
-    matcher = Matcher(plain, [term.text for term in parsed.prefixes])
-    hits = [_hit(row, matcher, store.is_sqlite) for row in rows]
+    plain = tuple(w for term in parsed.terms if not term.prefix for w in words(term.text))
+    marks = matcher(plain, tuple(term.text for term in parsed.prefixes))
+    hits = [_hit(row, marks, store.is_sqlite) for row in rows]
     log.debug("search done results=%d", len(hits))
     return hits

@@ -22,6 +22,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
+from typing import cast
 
 from nltk.stem.porter import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
@@ -41,6 +42,9 @@ STEM_SLACK = 2
 _WORD_CHARS = r"[^\s\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f\xa0-\xbf\u2000-\u206f\u3000-\u303f]"
 _TOKEN = re.compile(_WORD_CHARS + "+")
 _WORD_CHAR = re.compile(_WORD_CHARS)
+# The rest of a word. Matched apart from the query's prefixes: compiled into each query's
+# pattern, this large class made a new query's first search 1-2 ms slower.
+_WORD_REST = re.compile(_WORD_CHARS + "*")
 _PORTER = PorterStemmer(mode=PorterStemmer.ORIGINAL_ALGORITHM)
 _SNOWBALL = SnowballStemmer("english")
 
@@ -75,33 +79,61 @@ def _accented() -> dict[str, str]:
 
 
 _ACCENTED = _accented()
+_ACCENTED_LOWER = {c for form in _ACCENTED.values() for c in form[2:-1]}
+_ACCENTED_ANY = _ACCENTED_LOWER | {
+    c.upper() for c in _ACCENTED_LOWER if len(c.upper()) == 1 and not c.upper().isascii()
+}
+_ACCENTED_LETTER = re.compile("[" + "".join(sorted(_ACCENTED_ANY)) + "]")
 
 
 def _start(stem: str) -> str:
     return stem[: max(len(stem) - STEM_SLACK, 1)]
 
 
-def _pattern(starts: Iterable[str]) -> str:
-    """Return a regex finding words (lowercased text) that begin with one of `starts`."""
+def _alternative(start: str, accented: bool) -> str:
+    """Return a regex matching `start` in lowercased text (its letters accented or not)."""
+    if not accented:
+        return re.escape(start)
+    return "".join(_ACCENTED.get(c, re.escape(c)) for c in start)
+
+
+def _pattern(starts: Iterable[str], *, accented: bool) -> str:
+    """Return a regex finding `starts` (their letters accented or not) in lowercased text."""
     kept: list[str] = []
     for start in sorted(set(starts), key=len):
         if start and not any(start.startswith(shorter) for shorter in kept):
             kept.append(start)
-    alternatives = ["".join(_ACCENTED.get(c, re.escape(c)) for c in s) for s in kept]
-    return "(?:" + "|".join(alternatives) + ")" + _WORD_CHARS + "*"
+    return "|".join(_alternative(start, accented) for start in kept)
+
+
+@lru_cache(maxsize=256)
+def matcher(words: tuple[str, ...], prefixes: tuple[str, ...]) -> Matcher:
+    """Return the Matcher of a query's words and prefixes (the pages of a search share it)."""
+    return Matcher(words, prefixes)
 
 
 class Matcher:
-    """Tells whether a word of the text matches one of the query's words, and finds them."""
+    """Tells whether a word of the text matches one of the query's words, and finds them.
+
+    One Matcher may serve any number of searches. Its patterns are compiled when a text first
+    needs them: the one that also finds accented forms only for texts with accented Latin
+    letters (it takes ~1 ms to compile, longer than a rare word's whole search).
+    """
 
     def __init__(self, words: Iterable[str], prefixes: Iterable[str]) -> None:
         self.stems = {w: _stems(w) for w in {fold(w) for w in words} if w}
         self.prefixes = tuple(p for p in (fold(p) for p in prefixes) if p)
-        starts = [*self.prefixes, *(_start(s) for pair in self.stems.values() for s in pair)]
-        source = _pattern(starts) if starts else None
-        self._lower = re.compile(source) if source else None
-        # str.lower() keeps positions except for a few letters (İ); those texts use this.
-        self._any_case = re.compile(source, re.IGNORECASE) if source else None
+        self._starts = [*self.prefixes, *(_start(s) for p in self.stems.values() for s in p)]
+        self._patterns: dict[tuple[bool, bool], re.Pattern[str]] = {}
+
+    def _pattern(self, accented: bool, any_case: bool) -> re.Pattern[str]:
+        key = (accented, any_case)
+        pattern = self._patterns.get(key)
+        if pattern is None:
+            source = _pattern(self._starts, accented=accented)
+            pattern = re.compile(source, re.IGNORECASE if any_case else 0)
+            self._patterns[key] = pattern
+        return pattern
 
     def match(self, token: str) -> str | None:
         """Return the query word `token` matches, or None."""
@@ -117,16 +149,21 @@ class Matcher:
 
     def find(self, text: str) -> Iterator[_Hit]:
         """Yield (start, end, query word) of each matching word of `text`, in order."""
-        if self._lower is None or self._any_case is None:
+        if not self._starts:
             return
         lowered = text.lower()
-        pattern = self._lower
-        if len(lowered) != len(text):
-            lowered, pattern = text, self._any_case
+        # str.lower() keeps positions except for a few letters (İ): such texts are searched
+        # as they are, ignoring case.
+        any_case = len(lowered) != len(text)
+        if any_case:
+            lowered = text
+        pattern = self._pattern(_ACCENTED_LETTER.search(lowered) is not None, any_case)
+        rest = _WORD_REST.match
         for candidate in pattern.finditer(lowered):
-            begin, finish = candidate.span()
+            begin = candidate.start()
             if begin and _WORD_CHAR.match(lowered, begin - 1):
                 continue  # inside a word, not at its start
+            finish = cast(re.Match[str], rest(lowered, candidate.end())).end()  # may be empty
             word = self.match(text[begin:finish])
             if word is not None:
                 yield begin, finish, word

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from news.errors import QueryError
 from news.models import ParsedEntry
@@ -249,12 +253,15 @@ async def test_snippet_marks_accented_capital_and_inflected_forms(any_store: Sto
         [
             ("Careers", "Résumé tips: RÉSUMÉS get read, résumés get lost, resumed talks."),
             ("Istanbul desk", "İstanbul office: send your RÉSUMÉ today."),  # İ lowercases to 2
+            ("Tips", "“Resume” writing: two resumes that worked."),  # no accented letters
         ],
     )
     hits = {hit.article.title: hit.snippet for hit in await search(any_store, "resume")}
     marked = [f"{MARK_START}{w}{MARK_END}" for w in ("Résumé", "RÉSUMÉS", "résumés", "resumed")]
     assert all(mark in hits["Careers"] for mark in marked)
     assert f"{MARK_START}RÉSUMÉ{MARK_END}" in hits["Istanbul desk"]
+    start, end = MARK_START, MARK_END
+    assert hits["Tips"] == f"“{start}Resume{end}” writing: two {start}resumes{end} that worked."
 
 
 async def test_snippet_marks_every_match_it_shows(any_store: Store) -> None:
@@ -397,3 +404,46 @@ async def test_postgres_window_widens_until_it_is_full(pg_store: Store) -> None:
         await conn.exec_driver_sql("ANALYZE articles")
     assert await ids(6) == everything[-6:]
     assert await ids(100) == everything
+
+
+async def test_search_sees_what_was_stored_after_earlier_searches(any_store: Store) -> None:
+    # Search keeps its connections between requests: none may hold on to an old snapshot.
+    feed_id = await fill(any_store, [("Storm", "Wind.")])
+    assert await search(any_store, "hail") == []
+    for n in range(3):
+        entry = ParsedEntry(entry_hash=f"hail-{n}", title=f"Hail {n}", text="Hail fell.")
+        await article_store.upsert_articles(any_store, feed_id, [entry], now=NOW)
+        assert len(await search(any_store, "hail")) == n + 1
+
+
+async def test_searches_at_once_each_get_their_answer(any_store: Store) -> None:
+    await fill(any_store)
+    queries = ["climate", "summit", "markets", "café", "running"] * 4
+    alone = [titles(await search(any_store, q)) for q in queries]
+    together = await asyncio.gather(*(search(any_store, q) for q in queries))
+    assert [titles(hits) for hits in together] == alone
+
+
+async def test_search_carries_on_after_the_server_drops_its_connections(
+    pg_store: Store,
+) -> None:
+    await fill(pg_store)
+    assert titles(await search(pg_store, "markets")) == ["Markets rally"]
+    async with pg_store.begin() as conn:  # as a restart or an idle timeout would
+        await conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        )
+    assert titles(await search(pg_store, "markets")) == ["Markets rally"]
+
+
+async def test_search_connections_cannot_write(store: Store) -> None:
+    async def write(driver: Any) -> None:
+        await driver.execute("DELETE FROM articles")
+
+    await fill(store)
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        await store.read(write)
+    assert titles(await search(store, "markets")) == ["Markets rally"]
