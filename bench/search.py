@@ -12,7 +12,7 @@ same data in the same run:
   summary and text, the snippet's source, and the score). On SQLite that is one statement; on
   PostgreSQL a short transaction (planner settings, then one to three id-range steps), as a
   single textbook `ORDER BY id DESC LIMIT 500` statement takes 17 s for a phrase. Left out is
-  what newsbot adds around it: parsing the query, taking a pooled connection, building the
+  what newsbot adds around it: parsing the query, taking a read connection, building the
   snippets and the result objects. Each bare answer is checked to list the same articles, in
   the same order, as newsbot's ("results differ" counts the queries where it does not).
 - all-time: the textbook query, hand-written: every match ranked (bm25 / ts_rank_cd, same

@@ -13,9 +13,10 @@ of three years ago. Paging stops at WINDOW results.
 Cost, and why the driver is used directly: on SQLite one statement finds the window, ranks it,
 cuts the page and only then joins the page's articles and feeds (joining first read every
 match's text: 2x slower for a rare word). It runs in 0.3-0.5 ms for a rare word at 1,000,000
-articles, and SQLAlchemy's execute path adds ~0.1 ms a statement. So the statement, a fixed
-text per shape, goes straight to aiosqlite / asyncpg on the pooled connection, and the rows
-become Articles here. PostgreSQL needs a short transaction (news.storage.search_pg).
+articles, SQLAlchemy's execute path adds ~0.1 ms a statement and a pooled connection as much
+again. So the statement, a fixed text per shape, goes straight to aiosqlite / asyncpg on one of
+the connections the store keeps for reads (Store.read), and the rows become Articles here.
+PostgreSQL needs a short transaction (news.storage.search_pg).
 
 Snippets are built in Python from the rows found (news.storage.snippets), identically on both
 backends. The query language is in news.storage.search_query; user text only ever reaches the

@@ -157,7 +157,8 @@ class Matcher:
         any_case = len(lowered) != len(text)
         if any_case:
             lowered = text
-        pattern = self._pattern(_ACCENTED_LETTER.search(lowered) is not None, any_case)
+        accented = not lowered.isascii() and _ACCENTED_LETTER.search(lowered) is not None
+        pattern = self._pattern(accented, any_case)
         rest = _WORD_REST.match
         for candidate in pattern.finditer(lowered):
             begin = candidate.start()
