@@ -1,8 +1,9 @@
 """`make bench-search`: search latency at 1,000,000 generated articles on SQLite and PostgreSQL.
 
 For each query class (rare word, common word, phrase, two words) it reports p50/p95 of
-newsbot's search() called as /search calls it (a limit and `now`), beside two baselines on the
-same data in the same run:
+the function /search calls, called as /search calls it: search_page(), the first page of 5
+results (6 rows read, to know whether a next page exists) up to `now`, beside two baselines on
+the same data in the same run:
 
 - bare: the database work of the same request and nothing else: newsbot's SQL sent straight
   through the driver (aiosqlite / asyncpg) on one connection held open for the whole run, with
@@ -16,7 +17,7 @@ same data in the same run:
   snippets and the result objects. Each bare answer is checked to list the same articles, in
   the same order, as newsbot's ("results differ" counts the queries where it does not).
 - all-time: the textbook query, hand-written: every match ranked (bm25 / ts_rank_cd, same
-  weights, same tsquery), LIMIT 10, the same columns, no window and no `now`.
+  weights, same tsquery), the same LIMIT, the same columns, no window and no `now`.
 
 newsbot and bare runs alternate, so both see the same load on a shared machine.
 
@@ -48,11 +49,11 @@ from bench.search_data import (
 from news.settings import async_database_url
 from news.storage import search_pg
 from news.storage.db import Store, open_store
-from news.storage.search import WINDOW, search, sqlite_sql
+from news.storage.search import PER_PAGE, WINDOW, search_page, sqlite_sql
 from news.storage.search_query import ParsedQuery, fts5_match, parse_query
 
 PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-LIMIT = 10
+LIMIT = PER_PAGE + 1  # the rows search_page reads for one page
 SHOWN = """a.id, a.feed_id, a.title, a.url, a.published_at, a.fetched_at, a.text, a.summary,
     a.language, a.author, f.title"""
 
@@ -120,9 +121,9 @@ async def _one_query(
             return await driver.fetch(ALL_TIME_PG, tsquery)
 
     async def newsbot() -> list[int]:
-        return [hit.article.id for hit in await search(store, query, limit=LIMIT, now=now)]
+        return [hit.article.id for hit in (await search_page(store, query, now=now)).hits]
 
-    same = await newsbot() == [row[0] for row in await bare()]  # also warms both
+    same = await newsbot() == [row[0] for row in await bare()][:PER_PAGE]  # also warms both
     ours: list[float] = []
     hand: list[float] = []
     for run in range(args.runs):
@@ -199,7 +200,8 @@ def render(results: dict[str, tuple[list[list[str]], float]], args: argparse.Nam
     lines = [
         f"# Search latency, {args.articles:,} articles",
         "",
-        f"ms per search (limit {LIMIT}), p50 and p95 over {args.queries} queries per class x "
+        f"ms per search (a page of {PER_PAGE} results, {LIMIT} rows), p50 and p95 over "
+        f"{args.queries} queries per class x "
         f"{args.runs} runs; all-time over {args.queries} x {args.all_time_runs} runs.",
         "",
         "| backend | class | newsbot p50 | newsbot p95 | bare p50 | bare p95 "

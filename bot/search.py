@@ -21,13 +21,12 @@ from news.errors import QueryError
 from news.models import SearchHit
 from news.render import render_article, render_search_results
 from news.storage.articles import get_article
-from news.storage.search import search
+from news.storage.search import PER_PAGE, search_page
 from news.storage.searches import get_search, save_search
 from news.storage.subscriptions import get_subscription
 
 log = logging.getLogger(__name__)
 
-PER_PAGE = 5
 # Longer queries are cut: no one types more, and it bounds the database's work.
 MAX_QUERY_CHARS = 500
 MAX_PAGE = 1000
@@ -69,8 +68,8 @@ async def results_page(
 ) -> tuple[str, InlineKeyboardMarkup | None, int]:
     """Return one page of results as text and keyboard, and how many results it holds."""
     store, at = get_store(context), now(context)
-    found = await search(store, query, limit=PER_PAGE + 1, offset=(page - 1) * PER_PAGE, now=at)
-    hits, has_more = found[:PER_PAGE], len(found) > PER_PAGE
+    found = await search_page(store, query, page=page, per_page=PER_PAGE, now=at)
+    hits, has_more = found.hits, found.has_more
     sub = await get_subscription(store, chat_id)
     tz = sub.timezone if sub else get_settings(context).timezone
     text = render_search_results(

@@ -95,6 +95,14 @@ class SearchHit:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of search results, and whether another page follows."""
+
+    hits: list[SearchHit]
+    has_more: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DigestItem:
     """One article as it appears in a digest."""
 

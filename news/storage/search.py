@@ -34,7 +34,7 @@ from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
 
-from news.models import Article, SearchHit
+from news.models import Article, SearchHit, SearchPage
 from news.storage import search_pg
 from news.storage.db import Store
 from news.storage.search_query import ParsedQuery, QueryError, fts5_match, parse_query
@@ -49,12 +49,23 @@ from news.storage.snippets import (
 )
 from news.storage.tables import UTCDateTime, as_utc
 
-__all__ = ["MARK_END", "MARK_START", "WINDOW", "QueryError", "parse_query", "search"]
+__all__ = [
+    "MARK_END",
+    "MARK_START",
+    "PER_PAGE",
+    "WINDOW",
+    "QueryError",
+    "SearchPage",
+    "parse_query",
+    "search",
+    "search_page",
+]
 
 log = logging.getLogger(__name__)
 
 WINDOW = 500
 MAX_LIMIT = 50
+PER_PAGE = 5  # results on a page of /search
 
 # What a result row holds, in this order, on both backends (then the score).
 COLUMNS = """a.id, a.feed_id, a.title, a.url, a.published_at, a.fetched_at, a.text,
@@ -146,6 +157,32 @@ def _hit(row: Sequence[Any], matcher: Matcher, sqlite: bool) -> SearchHit:
     return SearchHit(article, excerpt, row[11] if sqlite else -row[11])
 
 
+async def _found(
+    store: Store,
+    query: str,
+    *,
+    limit: int,
+    offset: int,
+    feed_ids: Sequence[int] | None,
+    now: datetime | None,
+) -> tuple[ParsedQuery, list[Sequence[Any]]]:
+    parsed = parse_query(query)
+    limit = max(0, min(limit, MAX_LIMIT))
+    offset = max(0, offset)
+    if limit == 0 or offset >= WINDOW or (feed_ids is not None and not feed_ids):
+        return parsed, []
+    page = {"window": WINDOW, "limit": min(limit, WINDOW - offset), "offset": offset}
+    return parsed, await _rows(store, parsed, page, feed_ids, now)
+
+
+def _hits(store: Store, parsed: ParsedQuery, rows: Sequence[Sequence[Any]]) -> list[SearchHit]:
+    plain = tuple(w for term in parsed.terms if not term.prefix for w in words(term.text))
+    marks = matcher(plain, tuple(term.text for term in parsed.prefixes))
+    hits = [_hit(row, marks, store.is_sqlite) for row in rows]
+    log.debug("search done results=%d", len(hits))
+    return hits
+
+
 async def search(
     store: Store,
     query: str,
@@ -160,15 +197,29 @@ async def search(
     `feed_ids` limits the search to those feeds; `now` hides articles fetched after it, so
     the pages of one search stay the same while new articles arrive.
     """
-    parsed = parse_query(query)
-    limit = max(0, min(limit, MAX_LIMIT))
-    offset = max(0, offset)
-    if limit == 0 or offset >= WINDOW or (feed_ids is not None and not feed_ids):
-        return []
-    page = {"window": WINDOW, "limit": min(limit, WINDOW - offset), "offset": offset}
-    rows = await _rows(store, parsed, page, feed_ids, now)
-    plain = tuple(w for term in parsed.terms if not term.prefix for w in words(term.text))
-    marks = matcher(plain, tuple(term.text for term in parsed.prefixes))
-    hits = [_hit(row, marks, store.is_sqlite) for row in rows]
-    log.debug("search done results=%d", len(hits))
-    return hits
+    parsed, rows = await _found(
+        store, query, limit=limit, offset=offset, feed_ids=feed_ids, now=now
+    )
+    return _hits(store, parsed, rows)
+
+
+async def search_page(
+    store: Store,
+    query: str,
+    *,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    feed_ids: Sequence[int] | None = None,
+    now: datetime | None = None,
+) -> SearchPage:
+    """Return page `page` of the results for `query` and whether another page follows.
+
+    What /search shows. One row more than the page is read to know whether it is the last;
+    only the page's rows become results (snippets are most of the work after the query).
+    """
+    per_page = max(1, min(per_page, MAX_LIMIT - 1))
+    offset = (max(1, page) - 1) * per_page
+    parsed, rows = await _found(
+        store, query, limit=per_page + 1, offset=offset, feed_ids=feed_ids, now=now
+    )
+    return SearchPage(_hits(store, parsed, rows[:per_page]), has_more=len(rows) > per_page)

@@ -16,7 +16,7 @@ from news.storage import articles as article_store
 from news.storage import feeds as feed_store
 from news.storage import search_pg
 from news.storage.db import Store
-from news.storage.search import MARK_END, MARK_START, WINDOW, search
+from news.storage.search import MARK_END, MARK_START, WINDOW, search, search_page
 from news.storage.search_query import (
     EMPTY_QUERY,
     MAX_TERMS,
@@ -447,3 +447,14 @@ async def test_search_connections_cannot_write(store: Store) -> None:
     with pytest.raises(sqlite3.OperationalError, match="readonly"):
         await store.read(write)
     assert titles(await search(store, "markets")) == ["Markets rally"]
+
+
+async def test_pages_of_results_say_whether_another_follows(any_store: Store) -> None:
+    await fill(any_store, [(f"Storm {n}", "Storm warning for the coast.") for n in range(12)])
+    everything = titles(await search(any_store, "storm", limit=50))
+    pages = [await search_page(any_store, "storm", page=n, per_page=5) for n in (1, 2, 3, 4)]
+    assert [len(p.hits) for p in pages] == [5, 5, 2, 0]
+    assert [p.has_more for p in pages] == [True, True, False, False]
+    assert [t for p in pages for t in titles(p.hits)] == everything
+    exactly = await search_page(any_store, "storm", page=2, per_page=6)
+    assert (len(exactly.hits), exactly.has_more) == (6, False)
