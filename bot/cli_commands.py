@@ -44,7 +44,7 @@ def now() -> datetime:
 @asynccontextmanager
 async def opened(settings: Settings) -> AsyncIterator[Store]:
     """Yield the store with migrations applied, closed afterwards."""
-    store = await open_store(settings.database_url)
+    store = await open_store(settings.database_url, pool_size=settings.database_pool_size)
     try:
         yield store
     finally:

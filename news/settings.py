@@ -41,6 +41,12 @@ class Settings(BaseSettings):
         DEFAULT_SQLITE_URL,
         description="Database URL: SQLite file (default) or postgresql+asyncpg://user@host/db",
     )
+    database_pool_size: int = Field(
+        10,
+        ge=1,
+        le=1000,
+        description="PostgreSQL connections a process keeps open (as many more at peaks)",
+    )
 
     # Fetching
     allow_private_networks: bool = Field(

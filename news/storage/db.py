@@ -168,9 +168,9 @@ def make_store(url: str, *, pool_size: int = 10) -> Store:
     return Store(engine, readers)
 
 
-async def open_store(url: str) -> Store:
+async def open_store(url: str, *, pool_size: int = 10) -> Store:
     """Return a Store with its migrations applied."""
-    store = make_store(url)
+    store = make_store(url, pool_size=pool_size)
     await store.upgrade()
     return store
 
