@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -70,11 +72,20 @@ def summarize_batch(articles: list[Article], settings: Settings) -> BatchResult:
     return result
 
 
+def _exit_with(parent: multiprocessing.process.BaseProcess) -> None:
+    parent.join()  # returns when the parent has exited, however it ended
+    os._exit(0)
+
+
 def warm_up() -> None:
     """Load the language model and the English stemmer and stop words, once per process."""
-    # A child ignores Ctrl-C (sent to the whole process group): the parent decides when to stop.
-    if multiprocessing.parent_process() is not None:
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        # A child ignores Ctrl-C (sent to the whole process group): the parent decides when
+        # to stop. And it does not outlive the parent: a worker killed with SIGKILL (or by
+        # the OOM killer) would otherwise leave its summarizers idle, holding their memory.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
     summarize(_WARM_UP_TEXT, language=detect_language(_WARM_UP_TEXT), sentences=1, max_chars=200)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 from bench.procs import role_env, wait_until
 from news.storage.db import Store
@@ -29,6 +30,8 @@ async def test_feeds_of_a_killed_worker_are_polled_by_another_once_leases_expire
     await wait_until(
         lambda: _holds_all(pg_store, worker_a.pid), within=60, what="worker A leases every feed"
     )
+    summarizers = children(worker_a.pid)
+    assert summarizers  # NEWSBOT_SUMMARIZE_PROCESSES=1 by default
     worker_a.kill()
     killed_at, _ = server.log()
     server.mode("ok")
@@ -45,6 +48,23 @@ async def test_feeds_of_a_killed_worker_are_polled_by_another_once_leases_expire
     # After the kill, each feed was fetched exactly once (by B).
     _, after_kill = server.log(killed_at)
     assert Counter(feed for feed, _, _ in after_kill) == Counter(range(FEEDS))
+    # The killed worker's summarizer processes ended with it.
+    assert not [pid for pid in summarizers if running(pid)]
+
+
+def running(pid: int) -> bool:
+    """Return whether process `pid` exists and has not exited (a zombie has)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def children(pid: int) -> list[int]:
+    """Return the ids of the child processes of `pid` (Linux)."""
+    listing = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(child) for child in listing.split()]
 
 
 async def _holds_all(store: Store, pid: int) -> bool:
