@@ -93,20 +93,27 @@ async def claim_batch(
     """
     # A row waits while an earlier row of its chat is pending but not due (leased by a sender
     # that died, or backing off): otherwise part 2 of a digest could overtake part 1.
+    # Written as a per-row lookup of the chat's first waiting row (an index probe on chat_id)
+    # rather than NOT EXISTS: PostgreSQL turns that into an anti-join, and when its statistics
+    # do not yet know the rows just leased it compared every due row with every leased one
+    # (3.6 s a claim with 50,000 rows due).
     earlier = outbox.alias("earlier")
-    held_back = (
-        select(earlier.c.id)
+    first_waiting = (
+        select(func.min(earlier.c.id))
         .where(
             earlier.c.chat_id == _o.chat_id,
             earlier.c.status == "pending",
-            earlier.c.id < _o.id,
             earlier.c.next_attempt_at > now,
         )
-        .exists()
+        .scalar_subquery()
     )
     due = (
         select(_o.id)
-        .where(_o.status == "pending", _o.next_attempt_at <= now, ~held_back)
+        .where(
+            _o.status == "pending",
+            _o.next_attempt_at <= now,
+            func.coalesce(first_waiting, _o.id + 1) > _o.id,
+        )
         .order_by(_o.next_attempt_at, _o.id)
         .limit(limit)
     )
