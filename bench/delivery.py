@@ -34,6 +34,7 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from bench.report import publish
 from jobs.deliver import DeliveryStats, drain_once, sender_bot
 from news.digest import build_digest
 from news.models import Article
@@ -224,10 +225,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS / "delivery.md")
     args = parser.parse_args()
     numbers = asyncio.run(run(args))
-    page = markdown(args, numbers)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(page, encoding="utf-8")
-    print(page)
+    publish(markdown(args, numbers), args.output)
 
 
 if __name__ == "__main__":

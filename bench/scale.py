@@ -45,6 +45,7 @@ from bench.procs import (
     start_role,
     wait_until,
 )
+from bench.report import publish
 from jobs.plan import plan_due_digests
 from news.settings import Settings
 from news.storage.db import Store, open_store
@@ -340,10 +341,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS / "scale.md")
     args = parser.parse_args()
     args.argv = sys.argv[1:]
-    page = asyncio.run(run(args))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(page, encoding="utf-8")
-    print(page)
+    publish(asyncio.run(run(args)), args.output)
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.report import publish
 from bench.search_data import (
     SQLITE_TIME,
     Corpus,
@@ -253,10 +254,7 @@ def main() -> None:
     for backend in args.backends.split(","):
         print(f"{backend}: loading {args.articles:,} articles and measuring", flush=True)
         results[backend] = asyncio.run(run_backend(backend, corpus, args))
-    report = render(results, args)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(report)
-    print(report)
+    publish(render(results, args), args.out)
 
 
 if __name__ == "__main__":

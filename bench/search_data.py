@@ -20,16 +20,7 @@ import asyncpg
 import numpy as np
 from sqlalchemy.engine import make_url
 
-FUNCTION_WORDS = (  # noqa: SIM905 - a word list reads best as text
-    "the of and to a in is that for it as was with be by on not he this are or his from at "
-    "which but have an they you were her she there been one all we their has would when if "
-    "so no will more what up can said about other into some could them than its only new "
-    "two may then do first any my now such like our over man me even most made after also "
-    "did many before must through back years where much your way well down should because "
-    "each just those people how too little state good very make world still own see men "
-    "work long get here between both life being under never day same another know while "
-    "last might us great old year off come since against go came right used take three"
-).split()
+from bench.report import FUNCTION_WORDS
 
 SYLLABLES = (  # noqa: SIM905
     "ka ri to mo na le vi sa do pe lu ba ne chi ro fa gu te mi zo ha ku se ya po ti ma "

@@ -39,6 +39,7 @@ from bench.procs import (
     start_bot_api,
     start_role,
 )
+from bench.report import publish
 from bench.scale import seed_feeds, seed_subscribers
 from news.storage.db import Store, open_store
 from news.storage.tables import articles, outbox, subscriptions
@@ -233,10 +234,7 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS / "soak.md")
     args = parser.parse_args()
     args.argv = sys.argv[1:]
-    page = asyncio.run(run(args))
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(page, encoding="utf-8")
-    print(page)
+    publish(asyncio.run(run(args)), args.output)
 
 
 if __name__ == "__main__":
