@@ -13,14 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from jobs.schedule import Deps, run_worker
 from jobs.summarize import Summarizer, summarize_article, summarize_pending
-from news.fetch import Fetcher
 from news.models import Article, ParsedEntry
 from news.settings import Settings
 from news.storage import articles as article_store
 from news.storage import feeds as feed_store
 from news.storage.db import Store
+from tests.jobs.helpers import run_worker_until_summarized
 from tests.servers import FeedServer
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds" / "articles"
@@ -99,19 +98,8 @@ async def test_a_worker_with_summarizer_processes_stops_cleanly(
     settings = settings.model_copy(update={"summarize_processes": 1})
     before = set(multiprocessing.active_children())
     await feed_store.add_feed(store, feed_server.url("/feeds/atom.xml"), now=datetime.now(UTC))
-    stop = asyncio.Event()
     caplog.set_level(logging.INFO)
-    async with Fetcher(settings) as fetcher:
-        task = asyncio.create_task(run_worker(Deps(settings, store, fetcher), stop))
-        try:
-            for _ in range(200):
-                await asyncio.sleep(0.1)
-                counts = await article_store.article_counts(store)
-                if counts["total"] and not counts["unsummarized"]:
-                    break
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, timeout=30)
+    await run_worker_until_summarized(store, settings, seconds=20, stop_within=30)
     counts = await article_store.article_counts(store)
     assert counts["total"] > 0
     assert counts["unsummarized"] == 0

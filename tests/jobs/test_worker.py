@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 
-from jobs.schedule import Deps, run_worker
-from news.fetch import Fetcher
 from news.settings import Settings
 from news.storage import articles as article_store
 from news.storage import feeds as feed_store
 from news.storage.db import Store
+from tests.jobs.helpers import run_worker_until_summarized
 from tests.servers import FeedServer
 
 
@@ -18,18 +16,7 @@ async def test_the_worker_polls_and_summarizes_on_its_own(
     store: Store, settings: Settings, feed_server: FeedServer
 ) -> None:
     await feed_store.add_feed(store, feed_server.url("/feeds/atom.xml"), now=datetime.now(UTC))
-    stop = asyncio.Event()
-    async with Fetcher(settings) as fetcher:
-        task = asyncio.create_task(run_worker(Deps(settings, store, fetcher), stop))
-        try:
-            for _ in range(100):
-                await asyncio.sleep(0.1)
-                counts = await article_store.article_counts(store)
-                if counts["total"] and not counts["unsummarized"]:
-                    break
-        finally:
-            stop.set()
-            await task
+    await run_worker_until_summarized(store, settings, seconds=10)
     counts = await article_store.article_counts(store)
     assert counts["total"] > 0
     assert counts["unsummarized"] == 0
