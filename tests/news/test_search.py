@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import sqlite3
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +16,7 @@ from news.errors import QueryError
 from news.models import ParsedEntry
 from news.storage import articles as article_store
 from news.storage import feeds as feed_store
-from news.storage import search_pg
+from news.storage import search_pg, search_query
 from news.storage.db import Store
 from news.storage.search import MARK_END, MARK_START, WINDOW, search, search_page
 from news.storage.search_query import (
@@ -93,6 +95,31 @@ def test_parse_query_caps_terms() -> None:
     parsed = parse_query(" ".join(f"word{i}" for i in range(100)))
     assert len(parsed.terms) == MAX_TERMS
     assert parsed.truncated
+
+
+def outcome(parse: Callable[[str], ParsedQuery], query: str) -> ParsedQuery | str:
+    try:
+        return parse(query)
+    except QueryError as exc:
+        return str(exc)
+
+
+def test_the_plain_words_shortcut_parses_as_the_full_parser() -> None:
+    plain = ["rain", "Rain", "RAIN", "the", "The", "of", "or", "not", "2026", "g7", "storm"]
+    pool = [*plain, "OR", "AND", "NOT", "café", "rain-fall", "-snow", "clim*", '"', "(", "x_y"]
+    pool += ["İstanbul", "a.b", "\x00"]
+    spaces = [" ", "  ", "\t", "\u00a0", "\n"]
+    rng = random.Random(5)
+    shortcut = 0
+    for _ in range(3000):
+        words = rng.choices(plain if rng.random() < 0.6 else pool, k=rng.randint(0, 40))
+        query = "".join(w + rng.choice(spaces) for w in words)
+        expected = outcome(search_query._parse, query)
+        assert outcome(parse_query, query) == expected, query
+        fast = search_query._plain_words(query)
+        assert fast is None or fast == expected, query
+        shortcut += fast is not None
+    assert shortcut > 1000  # the shortcut was taken often enough to be tested
 
 
 @pytest.mark.parametrize(
