@@ -27,12 +27,10 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from datetime import datetime
 from functools import cache
-from typing import Any, cast
-
-from sqlalchemy.engine import Dialect
+from typing import Any
 
 from news.models import Article, SearchHit, SearchPage
 from news.storage import search_pg
@@ -42,12 +40,11 @@ from news.storage.snippets import (
     MARK_END,
     MARK_START,
     Matcher,
-    first_words,
+    excerpt,
     matcher,
-    snippet,
     words,
 )
-from news.storage.tables import UTCDateTime, as_utc
+from news.storage.tables import NAIVE, as_utc, sqlite_text
 
 __all__ = [
     "MARK_END",
@@ -94,67 +91,61 @@ FROM page JOIN articles a ON a.id = page.id JOIN feeds f ON f.id = a.feed_id
 ORDER BY page.score, page.id DESC"""  # noqa: S608
 
 
-@cache
-def _time_param(dialect: Dialect) -> Callable[[datetime], object]:
-    """Return how a timestamp is bound on `dialect`, exactly as the tables store it."""
-    process = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
-    return process if process is not None else (lambda value: value)
-
-
-async def _sqlite_rows(
-    driver: Any,
-    parsed: ParsedQuery,
-    params: dict[str, object],
-    feed_ids: Sequence[int] | None,
-    now: object,
-) -> list[Sequence[Any]]:
-    params["match"] = fts5_match(parsed)
+def _sqlite_statement(
+    parsed: ParsedQuery, limit: int, offset: int, feed_ids: Sequence[int] | None, now: str | None
+) -> tuple[str, dict[str, object]]:
+    """Return the SQLite statement of a search and its parameters."""
+    params: dict[str, object] = {"match": fts5_match(parsed), "window": WINDOW}
+    params |= {"limit": limit, "offset": offset}
     if feed_ids is not None:
         params["feed_ids"] = json.dumps([int(i) for i in feed_ids])
     if now is not None:
         params["now"] = now
-    sql = sqlite_sql(feed_ids is not None, now is not None)
-    return list(await driver.execute_fetchall(sql, params))
+    return sqlite_sql(feed_ids is not None, now is not None), params
 
 
 async def _rows(
     store: Store,
     parsed: ParsedQuery,
-    page: dict[str, int],
+    page: tuple[int, int],
     feed_ids: Sequence[int] | None,
     now: datetime | None,
 ) -> list[Sequence[Any]]:
-    # Bound as the tables store it; this also refuses a naive `now`, on both backends.
-    bound = None if now is None else _time_param(store.engine.dialect)(now)
-
-    async def work(driver: Any) -> list[Sequence[Any]]:
-        if store.is_sqlite:
-            return await _sqlite_rows(driver, parsed, dict(page), feed_ids, bound)
-        pg = cast(search_pg.PgConnection, driver)
-        return await search_pg.page(
-            pg, parsed, **page, columns=COLUMNS, feed_ids=feed_ids, now=now
+    if now is not None and now.tzinfo is None:
+        raise ValueError(NAIVE)
+    limit, offset = page
+    if store.is_sqlite:
+        # SQLite compares the stored text: `now` is bound as the tables store it.
+        bound = None if now is None else sqlite_text(now)
+        sql, params = _sqlite_statement(parsed, limit, offset, feed_ids, bound)
+        # The driver's coroutine is the work itself: no frame of ours in between.
+        return list(await store.read(lambda driver: driver.execute_fetchall(sql, params)))
+    return await store.read(
+        lambda driver: search_pg.page(
+            driver,
+            parsed,
+            window=WINDOW,
+            limit=limit,
+            offset=offset,
+            columns=COLUMNS,
+            feed_ids=feed_ids,
+            now=now,
         )
-
-    return await store.read(work)
+    )
 
 
 def _hit(row: Sequence[Any], matcher: Matcher, sqlite: bool) -> SearchHit:
     (id_, feed_id, title, url, published, fetched, text, summary, language, author) = row[:10]
-    if sqlite:  # the stored text of a naive UTC time
-        published = published and datetime.fromisoformat(published).replace(tzinfo=UTC)
-        fetched = datetime.fromisoformat(fetched).replace(tzinfo=UTC)
+    if sqlite:  # the stored text of a naive UTC time (read as UTC: ~5x faster than replace())
+        published = published and datetime.fromisoformat(published + "+00:00")
+        fetched = datetime.fromisoformat(fetched + "+00:00")
     else:
         published, fetched = as_utc(published), as_utc(fetched)
     article = Article(
         id_, feed_id, title, url, published, fetched, text, summary, language, author, row[10]
     )
-    excerpt = (
-        (summary and snippet(summary, matcher))
-        or snippet(text, matcher)
-        or first_words(summary or text)
-    )
     # bm25 is lower-is-better already; ts_rank_cd is higher-is-better.
-    return SearchHit(article, excerpt, row[11] if sqlite else -row[11])
+    return SearchHit(article, excerpt(summary, text, matcher), row[11] if sqlite else -row[11])
 
 
 async def _found(
@@ -171,13 +162,19 @@ async def _found(
     offset = max(0, offset)
     if limit == 0 or offset >= WINDOW or (feed_ids is not None and not feed_ids):
         return parsed, []
-    page = {"window": WINDOW, "limit": min(limit, WINDOW - offset), "offset": offset}
-    return parsed, await _rows(store, parsed, page, feed_ids, now)
+    return parsed, await _rows(store, parsed, (min(limit, WINDOW - offset), offset), feed_ids, now)
 
 
 def _hits(store: Store, parsed: ParsedQuery, rows: Sequence[Sequence[Any]]) -> list[SearchHit]:
-    plain = tuple(w for term in parsed.terms if not term.prefix for w in words(term.text))
-    marks = matcher(plain, tuple(term.text for term in parsed.prefixes))
+    plain: list[str] = []
+    prefixes: list[str] = []
+    for group in parsed.groups:
+        for term in group:
+            if term.prefix:
+                prefixes.append(term.text)
+            else:
+                plain += words(term.text)
+    marks = matcher(tuple(plain), tuple(prefixes))
     hits = [_hit(row, marks, store.is_sqlite) for row in rows]
     log.debug("search done results=%d", len(hits))
     return hits

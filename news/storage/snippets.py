@@ -125,6 +125,7 @@ class Matcher:
         self.prefixes = tuple(p for p in (fold(p) for p in prefixes) if p)
         self._starts = [*self.prefixes, *(_start(s) for p in self.stems.values() for s in p)]
         self._patterns: dict[tuple[bool, bool], re.Pattern[str]] = {}
+        self._plain: re.Pattern[str] | None = None  # the one ASCII texts need, at hand
 
     def _pattern(self, accented: bool, any_case: bool) -> re.Pattern[str]:
         key = (accented, any_case)
@@ -147,20 +148,40 @@ class Matcher:
                 return word
         return None
 
-    def find(self, text: str) -> Iterator[_Hit]:
-        """Yield (start, end, query word) of each matching word of `text`, in order."""
+    def find(self, text: str) -> Iterator[_Hit] | None:
+        """Return an iterator of (start, end, query word) of the words of `text` that match.
+
+        None when no word can: most texts of a result match nothing (a rare word is usually
+        found in the title only), so the candidates are looked for before setting anything up.
+        """
         if not self._starts:
-            return
-        lowered = text.lower()
-        # str.lower() keeps positions except for a few letters (İ): such texts are searched
-        # as they are, ignoring case.
-        any_case = len(lowered) != len(text)
-        if any_case:
-            lowered = text
-        accented = not lowered.isascii() and _ACCENTED_LETTER.search(lowered) is not None
-        pattern = self._pattern(accented, any_case)
+            return None
+        if text.isascii():
+            lowered = text.lower()
+            pattern = self._plain or self._ascii()
+        else:
+            lowered = text.lower()
+            # str.lower() keeps positions except for a few letters (İ): such texts are
+            # searched as they are, ignoring case.
+            any_case = len(lowered) != len(text)
+            if any_case:
+                lowered = text
+            accented = _ACCENTED_LETTER.search(lowered) is not None
+            pattern = self._pattern(accented, any_case)
+        first = pattern.search(lowered)
+        if first is None:
+            return None
+        return self._words(text, lowered, pattern.finditer(lowered, first.start()))
+
+    def _ascii(self) -> re.Pattern[str]:
+        self._plain = self._pattern(accented=False, any_case=False)
+        return self._plain
+
+    def _words(
+        self, text: str, lowered: str, candidates: Iterator[re.Match[str]]
+    ) -> Iterator[_Hit]:
         rest = _WORD_REST.match
-        for candidate in pattern.finditer(lowered):
+        for candidate in candidates:
             begin = candidate.start()
             if begin and _WORD_CHAR.match(lowered, begin - 1):
                 continue  # inside a word, not at its start
@@ -209,6 +230,8 @@ def snippet(text: str, matcher: Matcher, *, words: int = SNIPPET_WORDS) -> str |
     """Return an excerpt of `text` with matches marked, or None if no word matches."""
     text = text[:SCAN_CHARS]
     found = matcher.find(text)
+    if found is None:
+        return None
     hits = list(itertools.islice(found, MAX_HITS))
     if not hits:
         return None
@@ -226,6 +249,16 @@ def snippet(text: str, matcher: Matcher, *, words: int = SNIPPET_WORDS) -> str |
     if finish < len(text):
         out.append(ELLIPSIS)
     return " ".join("".join(out).split())
+
+
+def excerpt(summary: str | None, text: str, matcher: Matcher) -> str:
+    """Return the snippet of a result: from its summary if a word matches there, else from its
+    text, else (a match in the title only) the summary's or the text's first words."""
+    return (
+        (summary and snippet(summary, matcher))
+        or snippet(text, matcher)
+        or first_words(summary or text)
+    )
 
 
 def first_words(text: str, words: int = SNIPPET_WORDS) -> str:

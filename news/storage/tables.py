@@ -20,6 +20,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+NAIVE = "naive datetime given to the database; use UTC-aware datetimes"
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp that is always UTC-aware in Python, whatever the database keeps."""
@@ -31,13 +33,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         if value.tzinfo is None:
-            raise ValueError("naive datetime given to the database; use UTC-aware datetimes")
+            raise ValueError(NAIVE)
         value = value.astimezone(UTC)
         # SQLite compares timestamps as text, so it must always get the same naive UTC format.
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return as_utc(value)
+
+
+def sqlite_text(value: datetime) -> str:
+    """Return the text SQLite keeps for `value` in a UTCDateTime column (naive UTC, microseconds).
+
+    For statements sent straight to the driver: ~4x faster than the type's bind processing,
+    which a search pays once per page.
+    """
+    if value.tzinfo is None:
+        raise ValueError(NAIVE)
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]  # without "+00:00"
 
 
 def as_utc(value: datetime | str | None) -> datetime | None:
