@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+_SQLITE_TIME = "%04d-%02d-%02d %02d:%02d:%02d.%06d"  # SQLAlchemy's SQLite DATETIME format
 NAIVE = "naive datetime given to the database; use UTC-aware datetimes"
 
 
@@ -48,9 +49,20 @@ def sqlite_text(value: datetime) -> str:
     For statements sent straight to the driver: ~4x faster than the type's bind processing,
     which a search pays once per page.
     """
-    if value.tzinfo is None:
-        raise ValueError(NAIVE)
-    return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]  # without "+00:00"
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError(NAIVE)
+        value = value.astimezone(UTC)
+    # %-formatting: the fastest of isoformat, an f-string and this (~30%, inside a search).
+    return _SQLITE_TIME % (
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+    )
 
 
 def as_utc(value: datetime | str | None) -> datetime | None:
