@@ -41,6 +41,7 @@ STOP_WORDS = frozenset(
 _CLEAN = str.maketrans(dict.fromkeys("“”„‟″«»＂", '"') | dict.fromkeys("()[]{}", " "))
 _WORD = re.compile(r"[^\W_]+")
 _OPERATORS = frozenset(("OR", "AND", "NOT"))
+_PLAIN_QUERY = re.compile(r"[A-Za-z0-9\s]*")  # \s: the spaces str.split() splits at
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +141,11 @@ def _plain_words(query: str) -> ParsedQuery | None:
     A shortcut: the full parse cost a tenth of a rare word's search, mostly in per-character
     Unicode checks such a query does not need.
     """
+    if _PLAIN_QUERY.fullmatch(query) is None:
+        return None
     words = query.split()
-    for word in words:
-        if not (word.isascii() and word.isalnum()) or word in _OPERATORS:
-            return None
+    if not _OPERATORS.isdisjoint(words):
+        return None
     kept = [word for word in words if word.lower() not in STOP_WORDS]
     if not kept:
         return None  # _parse says what is wrong

@@ -108,7 +108,7 @@ def test_the_plain_words_shortcut_parses_as_the_full_parser() -> None:
     plain = ["rain", "Rain", "RAIN", "the", "The", "of", "or", "not", "2026", "g7", "storm"]
     pool = [*plain, "OR", "AND", "NOT", "café", "rain-fall", "-snow", "clim*", '"', "(", "x_y"]
     pool += ["İstanbul", "a.b", "\x00"]
-    spaces = [" ", "  ", "\t", "\u00a0", "\n"]
+    spaces = [" ", "  ", "\t", "\u00a0", "\n", "\x1f", "\u3000"]
     rng = random.Random(5)
     shortcut = 0
     for _ in range(3000):
