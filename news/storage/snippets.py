@@ -254,11 +254,12 @@ def snippet(text: str, matcher: Matcher, *, words: int = SNIPPET_WORDS) -> str |
 def excerpt(summary: str | None, text: str, matcher: Matcher) -> str:
     """Return the snippet of a result: from its summary if a word matches there, else from its
     text, else (a match in the title only) the summary's or the text's first words."""
-    return (
-        (summary and snippet(summary, matcher))
-        or snippet(text, matcher)
-        or first_words(summary or text)
-    )
+    if not summary:
+        return snippet(text, matcher) or first_words(text)
+    # Most results of a rare word match by title only: one look at both texts tells.
+    if matcher.find(summary + "\n" + text[:SCAN_CHARS]) is None:
+        return first_words(summary)
+    return snippet(summary, matcher) or snippet(text, matcher) or first_words(summary)
 
 
 def first_words(text: str, words: int = SNIPPET_WORDS) -> str:
