@@ -256,10 +256,15 @@ def excerpt(summary: str | None, text: str, matcher: Matcher) -> str:
     text, else (a match in the title only) the summary's or the text's first words."""
     if not summary:
         return snippet(text, matcher) or first_words(text)
-    # Most results of a rare word match by title only: one look at both texts tells.
-    if matcher.find(summary + "\n" + text[:SCAN_CHARS]) is None:
+    # One scan of both finds the first match, so only the text that has it is read again
+    # (most results of a rare word match by their title only: then nothing is).
+    found = matcher.find(summary + "\n" + text[:SCAN_CHARS])
+    first = None if found is None else next(found, None)
+    if first is None:
         return first_words(summary)
-    return snippet(summary, matcher) or snippet(text, matcher) or first_words(summary)
+    if first[0] < len(summary):
+        return snippet(summary, matcher) or first_words(summary)
+    return snippet(text, matcher) or first_words(summary)
 
 
 def first_words(text: str, words: int = SNIPPET_WORDS) -> str:

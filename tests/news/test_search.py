@@ -333,6 +333,20 @@ async def test_summary_is_searched_and_preferred_for_the_snippet(any_store: Stor
     assert f"{MARK_START}anthems{MARK_END}" in hit.snippet
 
 
+async def test_snippet_comes_from_where_the_words_match(any_store: Store) -> None:
+    await fill(any_store, [("Choir news", "The choir will sing at noon in the square.")])
+    (article,) = [h.article for h in await search(any_store, "choir")]
+    summary = "A singular evening of music, say the organisers."
+    await article_store.set_summary(any_store, article.id, summary=summary, language="en", now=NOW)
+    # "singular" starts like "sing" but is another word: the text has the match.
+    (hit,) = await search(any_store, "sing")
+    assert hit.snippet == f"The choir will {MARK_START}sing{MARK_END} at noon in the square."
+    (hit,) = await search(any_store, "news")  # the title only: the summary opens
+    assert hit.snippet == summary
+    (hit,) = await search(any_store, "evening")
+    assert hit.snippet == f"A singular {MARK_START}evening{MARK_END} of music, say the organisers."
+
+
 async def test_paging_with_offset(any_store: Store) -> None:
     stories = [(f"Storm report {n}", f"Storm number {n} hit the coast.") for n in range(25)]
     await fill(any_store, stories)
