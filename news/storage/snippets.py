@@ -156,11 +156,10 @@ class Matcher:
         """
         if not self._starts:
             return None
+        lowered = text.lower()
         if text.isascii():
-            lowered = text.lower()
             pattern = self._plain or self._ascii()
         else:
-            lowered = text.lower()
             # str.lower() keeps positions except for a few letters (İ): such texts are
             # searched as they are, ignoring case.
             any_case = len(lowered) != len(text)
