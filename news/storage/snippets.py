@@ -125,7 +125,6 @@ class Matcher:
         self.prefixes = tuple(p for p in (fold(p) for p in prefixes) if p)
         self._starts = [*self.prefixes, *(_start(s) for p in self.stems.values() for s in p)]
         self._patterns: dict[tuple[bool, bool], re.Pattern[str]] = {}
-        self._plain: re.Pattern[str] | None = None  # the one ASCII texts need, at hand
 
     def _pattern(self, accented: bool, any_case: bool) -> re.Pattern[str]:
         key = (accented, any_case)
@@ -158,7 +157,7 @@ class Matcher:
             return None
         lowered = text.lower()
         if text.isascii():
-            pattern = self._plain or self._ascii()
+            pattern = self._pattern(accented=False, any_case=False)
         else:
             # str.lower() keeps positions except for a few letters (İ): such texts are
             # searched as they are, ignoring case.
@@ -171,10 +170,6 @@ class Matcher:
         if first is None:
             return None
         return self._words(text, lowered, pattern.finditer(lowered, first.start()))
-
-    def _ascii(self) -> re.Pattern[str]:
-        self._plain = self._pattern(accented=False, any_case=False)
-        return self._plain
 
     def _words(
         self, text: str, lowered: str, candidates: Iterator[re.Match[str]]
