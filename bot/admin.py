@@ -9,8 +9,8 @@ from datetime import timedelta
 from telegram import Message, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
-from bot import words
 from bot.services import chat_and_message, get_fetcher, get_store, is_bot_admin, now
+from news import words
 from news.errors import BlockedURLError, FetchError, ParseError
 from news.fetch import check_url
 from news.models import ParsedFeed

@@ -23,8 +23,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import words
 from bot.services import chat_and_message, get_settings, get_store, is_bot_admin, now
+from news import words
 from news.storage.searches import migrate_searches
 from news.storage.subscriptions import migrate_chat, subscribe, unsubscribe
 

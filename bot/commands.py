@@ -21,11 +21,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot import words
 from bot.chats import chat_title, refuse_non_manager
 from bot.help import ADMIN_COMMANDS, COMMANDS
 from bot.services import chat_and_message, get_settings, get_store, is_bot_admin, now
-from news import tghtml
+from news import tghtml, words
 from news.digest import build_digest
 from news.models import Subscription
 from news.render import format_when, render_html

@@ -17,10 +17,9 @@ from telegram import Update
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot import words
 from bot.chats import follow_migration
 from bot.services import get_settings
-from news import tghtml
+from news import tghtml, words
 
 log = logging.getLogger(__name__)
 

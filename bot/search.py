@@ -14,9 +14,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import words
 from bot.limits import search_allowed
 from bot.services import chat_and_message, get_settings, get_store, now
+from news import words
 from news.errors import QueryError
 from news.models import SearchHit
 from news.render import render_article, render_search_results

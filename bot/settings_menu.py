@@ -22,7 +22,6 @@ from telegram.ext import (
     filters,
 )
 
-from bot import words
 from bot.chats import refuse_non_manager
 from bot.commands import START_SUBSCRIBE
 from bot.services import chat_and_message, get_store, now
@@ -40,6 +39,7 @@ from bot.settings_screens import (
     times_label,
     zone_screen,
 )
+from news import words
 from news.models import Feed, Subscription
 from news.schedule import FREQUENCIES, parse_time
 from news.storage.feeds import list_feeds

@@ -8,7 +8,7 @@ from datetime import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot import words
+from news import words
 from news.models import Feed, Subscription
 from news.schedule import FREQUENCIES, format_time, parse_time
 

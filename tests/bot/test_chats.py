@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot import words
 from bot.app import NewsApp
+from news import words
 from news.storage.db import Store
 from news.storage.subscriptions import get_subscription
 from tests.bot.conftest import ADMIN, BOT_NAME, USER, eventually, press, say

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import words
+from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.subscriptions import get_subscription

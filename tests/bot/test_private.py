@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot import words
 from bot.app import NewsApp
+from news import words
 from news.storage.db import Store
 from news.storage.feeds import add_feed
 from news.storage.subscriptions import get_subscription

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from telegram import Bot
 
-from bot import words
 from bot.app import NewsApp
 from jobs.plan import plan_due_digests
+from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.subscriptions import get_subscription

@@ -8,7 +8,7 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot import words
+from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.feeds import add_feed

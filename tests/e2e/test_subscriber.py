@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 from telegram import Bot
 
-from bot import words
 from bot.app import NewsApp
 from jobs.plan import plan_due_digests
 from jobs.poll import poll_due_feeds
 from jobs.summarize import summarize_pending
+from news import words
 from news.fetch import Fetcher
 from news.settings import Settings
 from news.storage.db import Store

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 
-from bot import words
+from news import words
 from news.settings import Settings
 from tests.bot.conftest import USER
 from tests.botapi import FakeBotAPI
