@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from news import words
 from news.models import Article, Digest, DigestItem
 
 # Jaccard threshold 4/5, kept as integers so the comparison is exact.
@@ -236,7 +237,7 @@ def source_name(article: Article) -> str:
     if article.feed_title and article.feed_title.strip():
         return " ".join(article.feed_title.split())
     host = urlsplit(article.url or "").hostname
-    return host.removeprefix("www.") if host else "Unknown source"
+    return host.removeprefix("www.") if host else words.UNKNOWN_SOURCE
 
 
 def _lead(story: list[Article]) -> Article:
@@ -261,7 +262,7 @@ def _item(story: list[Article]) -> DigestItem:
             sources.append(name)
     return DigestItem(
         article_id=lead.id,
-        title=" ".join(lead.title.split()) or "(untitled)",
+        title=" ".join(lead.title.split()) or words.UNTITLED,
         source=", ".join(sources),
         url=lead.url,
         published_at=article_time(lead),
