@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -277,10 +277,12 @@ def build_digest(
     until: datetime,
     limit: int,
     keys: StoryKeys | None = None,
+    older: Mapping[int, int] | None = None,
 ) -> Digest:
     """Return the digest of the articles that arrived in (since, until], at most `limit` items.
 
-    `keys` shares the story keys between digests built over the same articles.
+    `keys` shares the story keys between digests built over the same articles. `older` counts,
+    per feed id, the window's old items left out of `articles`; the digest names their sources.
     """
     if limit < 0:
         raise ValueError("digest: limit must not be negative")
@@ -288,4 +290,17 @@ def build_digest(
     in_window = sorted(unique.values(), key=lambda a: (article_time(a), a.id))
     stories = sorted(_stories(in_window, keys or _key), key=_rank)
     items = [_item(story) for story in stories[:limit]]
-    return Digest(since=since, until=until, items=items, total=len(stories))
+    return Digest(
+        since=since,
+        until=until,
+        items=items,
+        total=len(stories),
+        older=_older(in_window, older or {}),
+    )
+
+
+def _older(articles: Sequence[Article], counts: Mapping[int, int]) -> tuple[tuple[str, int], ...]:
+    """Return (source, count) per feed that had old items left out, the largest count first."""
+    names = {a.feed_id: source_name(a) for a in articles if a.feed_id in counts}
+    named = [(names.get(feed_id, words.UNKNOWN_SOURCE), n) for feed_id, n in counts.items()]
+    return tuple(sorted(named, key=lambda pair: (-pair[1], pair[0])))

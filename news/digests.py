@@ -4,6 +4,16 @@ Window. A digest covers the articles that arrived since the subscriber's last di
 caller's `until`; a chat without an earlier digest (or not subscribed) looks back one day
 (INITIAL_WINDOW). news.digest says what "arrived" means and how the window's articles become
 stories; this module reads them from the store and applies that rule once for every caller.
+
+Archive. What counts as new is what arrived since the last digest, but a feed's first poll (or
+a publisher dumping its archive) can bring thousands of items dated long before. An item is
+*old* when it arrived in the window but is dated (articles.sort_at: published_at, never later
+than fetched_at) at or before the window's start, i.e. before the subscriber's previous digest.
+Each source keeps its newest ARCHIVE_PER_SOURCE old items as ordinary candidates (an item that
+arrived a little late, or a new feed's latest few, still shows); the rest are counted, not
+shown, and the digest says so in one line per source ("and 9,990 older items from SOURCE are in
+/search"). They are not carried over either: the next window starts where this one ended, after
+their fetched_at. Undated items count as dated when fetched, so they are never old.
 """
 
 from __future__ import annotations
@@ -15,17 +25,21 @@ from typing import Generic, TypeVar
 
 from news.digest import StoryKeys, build_digest
 from news.models import Article, Digest, Subscription
-from news.storage.articles import articles_between
+from news.storage.articles import window_candidates
 from news.storage.db import Store
 from news.storage.subscriptions import INITIAL_WINDOW, mark_digest_sent
 
 # How many articles of a window a digest chooses from; the digest caps what it shows.
 WINDOW_ARTICLES = 200
+# Old items each source may still show in a digest (see Archive above).
+ARCHIVE_PER_SOURCE = 10
 # Distinct windows kept per run; beyond that the least recently used are dropped.
 CACHE_SIZE = 512
 
 K = TypeVar("K")
 V = TypeVar("V")
+# A window's candidate articles, and per feed id how many old ones were left out.
+_Window = tuple[list[Article], dict[int, int]]
 
 
 class LRU(Generic[K, V]):
@@ -64,7 +78,7 @@ class Digests:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.queries = 0  # window queries run (the rest came from the cache)
-        self._windows: LRU[tuple[datetime, datetime, tuple[int, ...] | None], list[Article]]
+        self._windows: LRU[tuple[datetime, datetime, tuple[int, ...] | None], _Window]
         self._windows = LRU()
         self._keys = StoryKeys()
 
@@ -75,17 +89,25 @@ class Digests:
         if since >= until:
             return Digest(since=since, until=until, items=[])
         ids = tuple(feed_ids) if feed_ids is not None else None
-        found = await self._windows.get(
+        found, older = await self._windows.get(
             (since, until, ids), lambda: self._articles(since, until, ids)
         )
-        return build_digest(found, since=since, until=until, limit=limit, keys=self._keys)
+        return build_digest(
+            found, since=since, until=until, limit=limit, keys=self._keys, older=older
+        )
 
     async def _articles(
         self, since: datetime, until: datetime, feed_ids: tuple[int, ...] | None
-    ) -> list[Article]:
+    ) -> _Window:
         self.queries += 1
-        return await articles_between(
-            self.store, since=since, until=until, feed_ids=feed_ids, limit=WINDOW_ARTICLES
+        return await window_candidates(
+            self.store,
+            since=since,
+            until=until,
+            feed_ids=feed_ids,
+            limit=WINDOW_ARTICLES,
+            dated_after=since,
+            per_feed=ARCHIVE_PER_SOURCE,
         )
 
 

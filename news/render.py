@@ -154,7 +154,8 @@ def render_html(digest: Digest, *, tz: str = "UTC", header: str | None = None) -
         return []
     cards = [_item_card(item, tz, digest.until) for item in digest.items]
     top = digest_header(digest, tz=tz) if header is None else header
-    return split_html([top, *cards])
+    older = [words.older_items(n, _clip(source, SOURCE_CHARS)) for source, n in digest.older]
+    return split_html([top, *cards, "\n".join(older)])
 
 
 def _snippet_html(snippet: str, chars: int) -> str:
@@ -251,4 +252,7 @@ def render_text(digest: Digest, *, now: datetime | None = None, tz: str = "UTC")
         if item.url and item.url.strip():
             lines.append("   " + _CONTROL.sub("", item.url.strip()))
         blocks.append("\n".join(lines))
+    blocks += [
+        _wrap(words.older_items_text(n, _clip(source, 200)), "") for source, n in digest.older
+    ]
     return "\n\n".join(blocks) + "\n"

@@ -102,6 +102,21 @@ def scheduled_header(total: int, since: str, shown: int | None) -> str:
     return header + (f" · top {shown}" if shown is not None else "")
 
 
+def older_items(count: int, source: str) -> str:
+    """Return the line that counts a source's old items left out of a digest (HTML)."""
+    return _older_items(count, esc(source), "/search")
+
+
+def older_items_text(count: int, source: str) -> str:
+    """Return the same line for a terminal (plain text)."""
+    return _older_items(count, source, "newsbot search")
+
+
+def _older_items(count: int, source: str, search: str) -> str:
+    noun, verb = ("item", "is") if count == 1 else ("items", "are")
+    return f"and {count:,} older {noun} from {source} {verb} in {search}"
+
+
 def text_header(total: int, since: str, tz: str, shown: int | None) -> str:
     """Return the first line of a plain-text digest (for a terminal, not HTML)."""
     header = f"Your digest: {stories(total)} since {since} ({tz})"
