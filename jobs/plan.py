@@ -13,9 +13,9 @@ its schedule still advances, but `last_digest_at` stays, so an article that arri
 falling between two.
 
 Cost. Subscribers who share a schedule share a window, so the articles query is cached per
-(window, feeds) and the rendered messages per (window, feeds, article cap, time zone): 10,000
-subscribers due at the same minute with default settings cost one query, one digest and one
-render, plus their writes.
+(window, feeds) by news.digests.Digests, and the rendered messages here per (window, feeds,
+article cap, time zone): 10,000 subscribers due at the same minute with default settings cost
+one query, one digest and one render, plus their writes.
 """
 
 from __future__ import annotations
@@ -66,9 +66,7 @@ class _Planner:
         """Return the messages of the subscription's digest (empty: nothing new)."""
         since = window_start(sub, self.until)
         key = (since, sub.feed_ids, sub.max_articles, sub.timezone)
-        parts = await self.parts.get(key, lambda: self._render(sub, since))
-        self.report.queries = self.digests.queries
-        return parts
+        return await self.parts.get(key, lambda: self._render(sub, since))
 
     async def _render(self, sub: Subscription, since: datetime) -> list[str]:
         digest = await self.digests.make(
@@ -132,6 +130,7 @@ async def plan_due_digests(
         )
         if len(batch) < limit:
             break
+    report.queries = planner.digests.queries
     if report.claimed:
         log.info(
             "digests planned claimed=%s planned=%s empty=%s changed=%s messages=%s queries=%s",
