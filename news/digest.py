@@ -4,6 +4,8 @@ Window. An article belongs to the window (since, until] when it *arrived* in it 
 not when it claims to have been published: an article dated 07:55 but fetched at 08:05 still
 reaches the digest after 08:05 instead of falling between two digests, and no article is in two
 consecutive digests. Feeds that invent dates (future ones included) cannot move it either.
+Which of a window's articles reach build_digest, and how an archive dump is capped and counted
+(the digest's `older`), is news.digests' rule.
 
 Same story. Two articles are one story when their links are equal after normalization (scheme,
 host case, "www.", default port, trailing slash, fragment and tracking parameters like utm_*,
