@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Coroutine
 
 from jobs.deliver import run_sender, sender_bot
 from jobs.leader import run_as_leader
-from jobs.schedule import Deps, run_worker
+from jobs.worker import Deps, run_worker
 from news import observe
 from news.fetch import Fetcher
 from news.settings import Settings
