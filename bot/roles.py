@@ -11,11 +11,12 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Coroutine
 
+from bot.http_server import serving
 from jobs.deliver import run_sender, sender_bot
 from jobs.leader import run_as_leader
 from jobs.worker import Deps, run_worker
-from news import observe
 from news.fetch import Fetcher
+from news.observe import Readiness
 from news.settings import Settings
 from news.storage.db import Store
 
@@ -34,17 +35,17 @@ def sender_lock_name(settings: Settings) -> str:
 
 
 @contextlib.asynccontextmanager
-async def observability(store: Store, settings: Settings, role: str) -> AsyncIterator[None]:
+async def observability(
+    store: Store, settings: Settings, role: str, readiness: Readiness
+) -> AsyncIterator[None]:
     """Serve /healthz and /metrics for the duration, when a port is configured."""
     if not settings.http_port:
         yield
         return
-    server = await observe.serve(store, role=role, host="0.0.0.0", port=settings.http_port)  # noqa: S104
-    try:
+    # Every interface: a load balancer or Prometheus probes from outside the container.
+    host = "0.0.0.0"  # noqa: S104
+    async with serving(store, role=role, host=host, port=settings.http_port, readiness=readiness):
         yield
-    finally:
-        server.close()
-        await server.wait_closed()
 
 
 async def sender_role(store: Store, settings: Settings, stop: asyncio.Event) -> None:
@@ -91,7 +92,11 @@ async def run_roles(
         log.error("cannot start: %s", SETUP_HINT)
         return 2
     stop = stop or asyncio.Event()
-    async with Fetcher(settings) as fetcher, observability(store, settings, "+".join(roles)):
+    readiness = Readiness()
+    async with (
+        Fetcher(settings) as fetcher,
+        observability(store, settings, "+".join(roles), readiness),
+    ):
         tasks: list[Coroutine[object, object, None]] = []
         if "worker" in roles:
             tasks.append(run_worker(Deps(settings, store, fetcher), stop))
