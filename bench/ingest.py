@@ -41,8 +41,8 @@ import jobs.summarize
 import news.refresh
 from bench import feedgen
 from jobs.poll import PollReport, poll_due_feeds
-from jobs.schedule import SUMMARIZE_EVERY
 from jobs.summarize import Summarizer, summarize_article, summarize_pending
+from jobs.worker import SUMMARIZE_EVERY
 from news.fetch import Fetcher
 from news.models import Article
 from news.settings import Settings

@@ -226,7 +226,7 @@ async def summarize(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot summarize FILE|- [--sentences N] [--jsonl]."""
     sentences = args.sentences or settings.summary_sentences
     try:
-        raw = out.read_source(args.file).decode("utf-8", errors="replace")
+        raw = out.read_text(args.file)
     except NewsbotError as exc:
         return out.fail(str(exc))
     if not args.jsonl:

@@ -140,6 +140,17 @@ def test_search_never_shows_a_traceback(env: Path, capsys, query: str) -> None:
     assert (code == 0 and out) or (code == 1 and err.startswith("newsbot: "))
 
 
+@pytest.mark.parametrize(
+    "query", ["word " * 20_000, "(x" * 50_000], ids=["100k-words", "100k-one-word"]
+)
+def test_search_does_not_echo_a_huge_query_back(env: Path, capsys, query: str) -> None:
+    code, out, err = run(capsys, "search", query)
+    assert code == 0, err
+    assert out.startswith("No articles match '")
+    assert out.rstrip().endswith("…'.")
+    assert len(out + err) < 200
+
+
 @pytest.mark.parametrize("since", ["yesterday", "-5h", "24x"])
 def test_digest_explains_a_bad_window(env: Path, capsys, since: str) -> None:
     code, _, err = run(capsys, "digest", f"--since={since}")
@@ -166,6 +177,36 @@ def test_extract_and_summarize_missing_files(env: Path, capsys) -> None:
         code, _, err = run(capsys, command, "/no/such/file")
         assert code == 1
         assert "cannot read /no/such/file" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty: there is no text in it"),
+        (b" \n\t\n", "is empty: there is no text in it"),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8,
+            "is binary data, not text",
+        ),
+    ],
+    ids=["empty", "blank", "png"],
+)
+def test_summarize_refuses_what_is_not_text(
+    env: Path, capsys, content: bytes, message: str
+) -> None:
+    path = env / "input.dat"
+    path.write_bytes(content)
+    code, out, err = run(capsys, "summarize", str(path))
+    assert (code, out) == (1, "")
+    assert err == f"newsbot: {path} {message}\n"
+
+
+def test_summarize_reads_an_older_encoding(env: Path, capsys) -> None:
+    path = env / "cp1251.txt"
+    path.write_bytes("Москва приняла новый бюджет на следующий год.".encode("cp1251"))
+    code, out, _ = run(capsys, "summarize", str(path))
+    assert code == 0
+    assert "бюджет" in out
 
 
 def test_summarize_the_seed_article(env: Path, capsys) -> None:

@@ -64,7 +64,12 @@ class FakeBotAPI(UserActions):
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> FakeBotAPI:
-        """Start serving on 127.0.0.1 (a free port unless one was given) and return self."""
+        """Start serving on 127.0.0.1 (a free port unless one was given) and return self.
+
+        A stopped fake starts again with its state, as Telegram's servers come back.
+        """
+        with self.state.cond:
+            self.state.closed = False
         self._server = Server(self, self._port)
         self._threads = [
             threading.Thread(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from jobs.schedule import Deps, run_worker
+from jobs.worker import Deps, run_worker
 from news.fetch import Fetcher
 from news.settings import Settings
 from news.storage import articles as article_store
