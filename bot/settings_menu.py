@@ -40,8 +40,8 @@ from bot.settings_screens import (
     zone_screen,
 )
 from news import words
+from news.digest_times import FREQUENCIES, parse_time
 from news.models import Feed, Subscription
-from news.schedule import FREQUENCIES, parse_time
 from news.storage.feeds import list_feeds
 from news.storage.subscriptions import get_subscription, update_subscription
 

@@ -9,8 +9,8 @@ from datetime import time
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from news import words
+from news.digest_times import FREQUENCIES, format_time, parse_time
 from news.models import Feed, Subscription
-from news.schedule import FREQUENCIES, format_time, parse_time
 
 ZONES = (
     "UTC",

@@ -28,9 +28,9 @@ from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from news.digest import StoryKeys, build_digest
+from news.digest_times import slot_key
 from news.models import Article, Subscription
 from news.render import render_html
-from news.schedule import slot_key
 from news.settings import Settings
 from news.storage import outbox
 from news.storage.articles import articles_between

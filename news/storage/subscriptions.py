@@ -19,9 +19,9 @@ from types import EllipsisType
 from sqlalchemy import ColumnElement, Row, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from news.digest_times import FREQUENCIES as FREQUENCIES  # re-exported for callers
+from news.digest_times import format_time, next_digest_at, parse_time, zone
 from news.models import Subscription
-from news.schedule import FREQUENCIES as FREQUENCIES  # re-exported for callers
-from news.schedule import format_time, next_digest_at, parse_time, zone
 from news.storage.db import Store, insert_ignore
 from news.storage.tables import feeds, outbox, subscriptions
 

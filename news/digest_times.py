@@ -1,4 +1,4 @@
-"""Digest schedule math: when a subscription's next digest is due, in UTC. Pure, no I/O.
+"""Digest times: when a subscription's next digest is due, in UTC. Pure, no I/O.
 
 Times are local wall-clock times in the subscription's IANA zone (zoneinfo, DST-correct):
 - a local time that does not exist (spring forward) moves forward by the gap, e.g. 02:30 in
