@@ -27,11 +27,11 @@ from telegram.warnings import PTBDeprecationWarning
 
 from jobs.deliver.pacing import ChatQueue, Pacer, Schedule
 from news import observe
+from news.chats import deactivate_chat, move_chat
 from news.models import OutboxMessage
 from news.settings import Settings
 from news.storage import outbox
 from news.storage.db import Store
-from news.storage.subscriptions import migrate_chat
 
 log = logging.getLogger(__name__)
 
@@ -315,14 +315,12 @@ class Sender:
         await self._retry(chat, row, seconds, f"RetryAfter {seconds:g}s")
 
     async def _forbidden(self, chat: ChatQueue, error: str) -> None:
-        now = _utcnow()
-        await outbox.deactivate_chat(self.store, chat.chat_id, now=now)
-        dropped = await outbox.drop_chat(self.store, chat.chat_id, reason=error[:500], now=now)
+        gone = await deactivate_chat(self.store, chat.chat_id, reason=error, now=_utcnow())
         log.warning(
-            "chat unreachable chat_id=%s dropped=%s error=%s", chat.chat_id, dropped, error
+            "chat unreachable chat_id=%s dropped=%s error=%s", chat.chat_id, gone.dropped, error
         )
-        self.stats.dropped += dropped
-        observe.MESSAGES.labels("dropped").inc(dropped)
+        self.stats.dropped += gone.dropped
+        observe.MESSAGES.labels("dropped").inc(gone.dropped)
         self._schedule.forget(chat)
 
     async def _rejected(self, chat: ChatQueue, row: OutboxMessage, error: str) -> None:
@@ -354,12 +352,12 @@ class Sender:
                 )
 
     async def _migrated(self, chat: ChatQueue, new_chat_id: int) -> None:
-        now = _utcnow()
-        await migrate_chat(self.store, chat.chat_id, new_chat_id, now=now)
-        moved = await outbox.move_chat(self.store, chat.chat_id, new_chat_id)
-        await outbox.release_chat(self.store, new_chat_id, now=now)
+        move = await move_chat(self.store, chat.chat_id, new_chat_id, now=_utcnow())
         log.warning(
-            "chat migrated chat_id=%s new_chat_id=%s moved=%s", chat.chat_id, new_chat_id, moved
+            "chat migrated chat_id=%s new_chat_id=%s moved=%s",
+            chat.chat_id,
+            new_chat_id,
+            move.messages,
         )
         self.stats.migrated += 1
         # The moved rows come back through the next claim, under their new chat id.

@@ -23,7 +23,7 @@ from news.digest_times import FREQUENCIES as FREQUENCIES  # re-exported for call
 from news.digest_times import format_time, next_digest_at, parse_time, zone
 from news.models import Subscription
 from news.storage.db import Store, insert_ignore
-from news.storage.tables import feeds, outbox, subscriptions
+from news.storage.tables import feeds, subscriptions
 
 INITIAL_WINDOW = timedelta(hours=24)
 MAX_ARTICLES = 50
@@ -152,13 +152,18 @@ async def _reactivate(
 
 async def unsubscribe(store: Store, chat_id: int, *, now: datetime) -> bool:
     """Return whether the chat's subscription was active (it is inactive now)."""
+    async with store.begin() as conn:
+        return await deactivate(conn, chat_id, now=now)
+
+
+async def deactivate(conn: AsyncConnection, chat_id: int, *, now: datetime) -> bool:
+    """Switch the chat's subscription off; return whether it was active."""
     stmt = (
         update(subscriptions)
         .where(_t.chat_id == chat_id, _t.active)
         .values(active=False, next_digest_at=None, lease_until=None, updated_at=now)
     )
-    async with store.begin() as conn:
-        return (await conn.execute(stmt)).rowcount > 0
+    return (await conn.execute(stmt)).rowcount > 0
 
 
 async def get_subscription(store: Store, chat_id: int) -> Subscription | None:
@@ -237,44 +242,23 @@ async def update_subscription(
     return sub
 
 
-async def migrate_chat(store: Store, old_chat_id: int, new_chat_id: int, *, now: datetime) -> bool:
+async def move_chat(
+    conn: AsyncConnection, old_chat_id: int, new_chat_id: int, *, now: datetime
+) -> bool:
     """Return whether a subscription moved from `old_chat_id` to `new_chat_id`.
 
-    A group that became a supergroup keeps its subscription and its pending messages. If the
-    new chat already has a subscription of its own, that one wins and the old one is dropped.
+    If the new chat already has a subscription of its own, that one wins and the old one is
+    deleted.
     """
-    async with store.begin() as conn:
-        if await _row(conn, old_chat_id) is None:
-            return False
-        if await _row(conn, new_chat_id) is not None:
-            await conn.execute(subscriptions.delete().where(_t.chat_id == old_chat_id))
-            moved = False
-        else:
-            stmt = update(subscriptions).where(_t.chat_id == old_chat_id)
-            # Clearing the lease makes a planner that claimed the old chat plan it again.
-            await conn.execute(stmt.values(chat_id=new_chat_id, lease_until=None, updated_at=now))
-            moved = True
-        await _move_pending(conn, old_chat_id, new_chat_id)
-    return moved
-
-
-async def _move_pending(conn: AsyncConnection, old_chat_id: int, new_chat_id: int) -> None:
-    other = outbox.alias("other")
-    taken = (
-        select(other.c.id)
-        .where(
-            other.c.chat_id == new_chat_id,
-            other.c.slot == outbox.c.slot,
-            other.c.part == outbox.c.part,
-        )
-        .exists()
-    )
-    stmt = (
-        update(outbox)
-        .where(outbox.c.chat_id == old_chat_id, outbox.c.status == "pending", ~taken)
-        .values(chat_id=new_chat_id)
-    )
-    await conn.execute(stmt)
+    if await _row(conn, old_chat_id) is None:
+        return False
+    if await _row(conn, new_chat_id) is not None:
+        await conn.execute(subscriptions.delete().where(_t.chat_id == old_chat_id))
+        return False
+    stmt = update(subscriptions).where(_t.chat_id == old_chat_id)
+    # Clearing the lease makes a planner that claimed the old chat plan it again.
+    await conn.execute(stmt.values(chat_id=new_chat_id, lease_until=None, updated_at=now))
+    return True
 
 
 async def mark_digest_sent(store: Store, chat_id: int, *, until: datetime, now: datetime) -> None:
