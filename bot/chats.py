@@ -26,7 +26,7 @@ from telegram.ext import (
 from bot.services import chat_and_message, get_settings, get_store, is_bot_admin, now
 from news import words
 from news.chats import deactivate_chat, move_chat
-from news.storage.subscriptions import subscribe, unsubscribe
+from news.subscriptions import subscribe, unsubscribe
 
 log = logging.getLogger(__name__)
 

@@ -30,12 +30,8 @@ from news.models import Subscription
 from news.render import format_when, render_html
 from news.storage.articles import articles_between, newest_article_at
 from news.storage.feeds import list_feeds
-from news.storage.subscriptions import (
-    get_subscription,
-    mark_digest_sent,
-    subscribe,
-    unsubscribe,
-)
+from news.storage.subscriptions import get_subscription, mark_digest_sent
+from news.subscriptions import subscribe, unsubscribe
 
 log = logging.getLogger(__name__)
 

@@ -43,7 +43,8 @@ from news import words
 from news.digest_times import FREQUENCIES, parse_time
 from news.models import Feed, Subscription
 from news.storage.feeds import list_feeds
-from news.storage.subscriptions import get_subscription, update_subscription
+from news.storage.subscriptions import get_subscription
+from news.subscriptions import update_subscription
 
 log = logging.getLogger(__name__)
 

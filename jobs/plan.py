@@ -35,7 +35,8 @@ from news.settings import Settings
 from news.storage import outbox
 from news.storage.articles import articles_between
 from news.storage.db import Store
-from news.storage.subscriptions import INITIAL_WINDOW, advance_planned, claim_due
+from news.storage.subscriptions import claim_due
+from news.subscriptions import INITIAL_WINDOW, advance_planned
 
 log = logging.getLogger(__name__)
 

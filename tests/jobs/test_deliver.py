@@ -20,8 +20,9 @@ from news.settings import Settings
 from news.storage import outbox
 from news.storage.db import Store
 from news.storage.searches import get_search, save_search
-from news.storage.subscriptions import get_subscription, subscribe
+from news.storage.subscriptions import get_subscription
 from news.storage.tables import outbox as outbox_table
+from news.subscriptions import subscribe
 from tests.botapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -8,12 +8,10 @@ from news.storage.subscriptions import (
     get_subscription,
     list_active,
     mark_digest_sent,
-    subscribe,
     subscription_counts,
-    unsubscribe,
-    update_subscription,
 )
 from news.storage.tables import feeds
+from news.subscriptions import subscribe, unsubscribe, update_subscription
 
 NOW = datetime(2026, 1, 10, 6, 0, tzinfo=UTC)
 
