@@ -310,6 +310,14 @@ def feed_removed(feed_id: int, title: str) -> str:
     return f"🗑 Removed {feed_id}. <b>{esc(title)}</b> and its articles."
 
 
+def delivery_failed(*, chat_id: int, row_id: int, slot: str, part: int, error: str) -> str:
+    """Return the admins' alert about a message Telegram refused (it is not sent again)."""
+    return (
+        f"⚠️ <b>Delivery failed</b>\nchat {chat_id}, outbox row {row_id} "
+        f"({esc(slot)} part {part}):\n{esc(error[:300])}"
+    )
+
+
 def stats(
     *,
     subscriptions: Mapping[str, int],

@@ -21,7 +21,7 @@ arrive twice.
 Use sender_bot(settings) (a plain Bot with a pool that fits), not an Application's bot with
 AIORateLimiter: the sender does its own pacing and must see every RetryAfter.
 
-    pacing.py   Pacer (the global rate), Schedule (rows per chat, which chat may go next)
+    pacing.py   Pacer (the global rate), ChatQueues (rows per chat, which chat may go next)
     sender.py   Sender: claim, send, record each outcome
 """
 
