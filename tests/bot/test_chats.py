@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from sqlalchemy import select
 
 from bot.app import NewsApp
@@ -75,13 +78,22 @@ async def test_migration_moves_the_subscription(
     assert text.startswith("You're already subscribed")
 
 
+@asynccontextmanager
+async def group_with_a_digest_queued(
+    settings: Settings, store: Store, api: FakeBotAPI, clock: Clock
+) -> AsyncIterator[None]:
+    """Run the bot with GROUP subscribed and a two-part digest waiting in the outbox."""
+    api.group(GROUP, "Readers", owner=OWNER)
+    async with running_bot(bot_settings(settings, api), store, api, clock):
+        await say(api, GROUP, "/subscribe", user_id=OWNER)
+        await queue(store, GROUP, clock)
+        yield
+
+
 async def test_migration_moves_messages_and_searches_too(
     settings: Settings, any_store: Store, bot_api: FakeBotAPI, clock: Clock
 ) -> None:
-    bot_api.group(GROUP, "Readers", owner=OWNER)
-    async with running_bot(bot_settings(settings, bot_api), any_store, bot_api, clock):
-        await say(bot_api, GROUP, "/subscribe", user_id=OWNER)
-        await queue(any_store, GROUP, clock)
+    async with group_with_a_digest_queued(settings, any_store, bot_api, clock):
         search_id = await save_search(any_store, GROUP, "harbour", now=clock())
         new_id = bot_api.migrate(GROUP)
         await eventually(lambda: subscribed(any_store, new_id), True)
@@ -93,10 +105,7 @@ async def test_migration_moves_messages_and_searches_too(
 async def test_a_kicked_bot_stops_the_digests_and_drops_what_was_queued(
     settings: Settings, any_store: Store, bot_api: FakeBotAPI, clock: Clock
 ) -> None:
-    bot_api.group(GROUP, "Readers", owner=OWNER)
-    async with running_bot(bot_settings(settings, bot_api), any_store, bot_api, clock):
-        await say(bot_api, GROUP, "/subscribe", user_id=OWNER)
-        await queue(any_store, GROUP, clock)
+    async with group_with_a_digest_queued(settings, any_store, bot_api, clock):
         bot_api.kick(GROUP, by=OWNER)
         await eventually(lambda: subscribed(any_store, GROUP), False)
     assert await outbox_chats(any_store) == [(GROUP, "dropped"), (GROUP, "dropped")]
