@@ -77,15 +77,8 @@ async def my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     chat, old, new = change.chat, change.old_chat_member.status, change.new_chat_member.status
     log.info("bot membership chat_id=%s type=%s old=%s new=%s", chat.id, chat.type, old, new)
     if new in GONE:
-        gone = await deactivate_chat(
-            get_store(context), chat.id, reason=f"bot status {new}", now=now(context)
-        )
-        if gone.was_active or gone.dropped:
-            log.info(
-                "subscription stopped: bot removed or blocked chat_id=%s dropped=%s",
-                chat.id,
-                gone.dropped,
-            )
+        if (await deactivate_chat(get_store(context), chat.id, now=now(context))).was_active:
+            log.info("subscription stopped: bot removed or blocked chat_id=%s", chat.id)
         return
     if chat.type in GROUP_TYPES and old in GONE:
         await context.bot.send_message(chat.id, words.WELCOME_GROUP)

@@ -43,9 +43,18 @@ async def move_chat(
     return ChatMove(subscription=moved, messages=messages, searches=saved)
 
 
-async def deactivate_chat(store: Store, chat_id: int, *, reason: str, now: datetime) -> ChatGone:
-    """Stop digests to a chat that blocked or removed the bot and drop its pending messages."""
+async def deactivate_chat(
+    store: Store, chat_id: int, *, now: datetime, refused: str | None = None
+) -> ChatGone:
+    """Stop digests to a chat that blocked or removed the bot, atomically.
+
+    `refused` is Telegram's answer when a send was refused: then none of the chat's pending
+    messages can arrive, and they are dropped with it as the reason. Without it (the bot only
+    heard it was removed) they stay, and the sender drops them when Telegram refuses the first.
+    """
     async with store.begin() as conn:
         was_active = await subscriptions.deactivate(conn, chat_id, now=now)
-        dropped = await outbox.drop_chat(conn, chat_id, reason=reason[:500], now=now)
+        dropped = 0
+        if refused is not None:
+            dropped = await outbox.drop_chat(conn, chat_id, reason=refused[:500], now=now)
     return ChatGone(was_active=was_active, dropped=dropped)

@@ -314,7 +314,7 @@ class Sender:
         await self._retry(chat, row, seconds, f"RetryAfter {seconds:g}s")
 
     async def _forbidden(self, chat: ChatQueue, error: str) -> None:
-        gone = await deactivate_chat(self.store, chat.chat_id, reason=error, now=_utcnow())
+        gone = await deactivate_chat(self.store, chat.chat_id, now=_utcnow(), refused=error)
         log.warning(
             "chat unreachable chat_id=%s dropped=%s error=%s", chat.chat_id, gone.dropped, error
         )

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import select
 
 from bot.app import NewsApp
+from jobs.deliver import drain_once
 from news import words
 from news.settings import Settings
 from news.storage import outbox
@@ -102,12 +103,16 @@ async def test_migration_moves_messages_and_searches_too(
     assert await get_search(any_store, search_id, new_id) == "harbour"
 
 
-async def test_a_kicked_bot_stops_the_digests_and_drops_what_was_queued(
+async def test_a_kicked_bot_stops_the_digests_and_the_sender_drops_what_was_queued(
     settings: Settings, any_store: Store, bot_api: FakeBotAPI, clock: Clock
 ) -> None:
     async with group_with_a_digest_queued(settings, any_store, bot_api, clock):
         bot_api.kick(GROUP, by=OWNER)
         await eventually(lambda: subscribed(any_store, GROUP), False)
+    async with bot_api.make_bot() as sender:
+        stats = await drain_once(any_store, sender, settings)
+    assert [c.status for c in bot_api.calls("sendMessage", chat_id=GROUP)][-1] == 403
+    assert stats.dropped == 2
     assert await outbox_chats(any_store) == [(GROUP, "dropped"), (GROUP, "dropped")]
 
 

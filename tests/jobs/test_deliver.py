@@ -251,7 +251,7 @@ async def test_outbox_stats_count_what_happened(store: Store) -> None:
     await outbox.mark_failed(store, b.id, error="Bad Request: boom", now=start)
     await outbox.mark_retry(store, c.id, next_attempt_at=start, error="Timed out")
     await queue(store, 902, ["e"])
-    assert (await deactivate_chat(store, 902, reason="Forbidden", now=start)).dropped == 1
+    assert (await deactivate_chat(store, 902, now=start, refused="Forbidden")).dropped == 1
 
     stats = await outbox.outbox_stats(
         store, now=start + timedelta(seconds=10), since=start - timedelta(hours=24)

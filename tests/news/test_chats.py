@@ -77,7 +77,7 @@ async def test_moved_messages_are_due_at_once(any_store: Store) -> None:
     assert [(m.chat_id, m.text) for m in claimed] == [(-1007, "part 0"), (-1007, "part 1")]
 
 
-async def test_deactivate_chat_stops_digests_and_drops_its_pending_messages(
+async def test_a_refused_chat_is_stopped_and_its_pending_messages_dropped(
     any_store: Store,
 ) -> None:
     await sub(any_store, 42)
@@ -85,7 +85,7 @@ async def test_deactivate_chat_stops_digests_and_drops_its_pending_messages(
     await queue(any_store, 42, ["a", "b"])
     await queue(any_store, 43, ["c"])
 
-    gone = await deactivate_chat(any_store, 42, reason="Forbidden: bot was blocked", now=NOW)
+    gone = await deactivate_chat(any_store, 42, now=NOW, refused="Forbidden: bot was blocked")
 
     assert (gone.was_active, gone.dropped) == (True, 2)
     stopped = await get_subscription(any_store, 42)
@@ -99,6 +99,21 @@ async def test_deactivate_chat_stops_digests_and_drops_its_pending_messages(
         (42, 1, "dropped"),
         (43, 0, "pending"),
     ]
-    again = await deactivate_chat(any_store, 42, reason="Forbidden", now=NOW)
+    again = await deactivate_chat(any_store, 42, now=NOW, refused="Forbidden")
     assert (again.was_active, again.dropped) == (False, 0)
-    assert (await deactivate_chat(any_store, 7, reason="Forbidden", now=NOW)).was_active is False
+    assert (await deactivate_chat(any_store, 7, now=NOW, refused="Forbidden")).was_active is False
+
+
+async def test_a_removed_bot_stops_the_digests_and_leaves_the_messages_to_the_sender(
+    any_store: Store,
+) -> None:
+    await sub(any_store, -42, chat_type="group")
+    await queue(any_store, -42, ["a"])
+
+    gone = await deactivate_chat(any_store, -42, now=NOW)
+
+    assert (gone.was_active, gone.dropped) == (True, 0)
+    stopped = await get_subscription(any_store, -42)
+    assert stopped is not None
+    assert not stopped.active
+    assert await outbox_rows(any_store) == [(-42, 0, "pending")]
