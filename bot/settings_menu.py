@@ -70,18 +70,25 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await message.reply_text(words.NOT_SUBSCRIBED_SETTINGS, reply_markup=keyboard)
         return
     args = context.args or []
-    feeds_total = len(await list_feeds(store))
     if not args:
-        await _send_screen(message, main_screen(sub, feeds_total))
+        await _send_screen(message, main_screen(sub, len(await list_feeds(store))))
         return
+    await _typed_reply(context, message, sub, args[0].lower(), " ".join(args[1:]))
+
+
+async def _typed_reply(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, sub: Subscription, key: str, value: str
+) -> None:
+    """Apply a typed change; answer with the settings, the usage line or what was wrong."""
     try:
-        sub, note = await typed_change(context, sub, args[0].lower(), " ".join(args[1:]))
+        sub, note = await typed_change(context, sub, key, value)
     except ValueError as exc:
         await message.reply_text(words.invalid_setting(_sentence(str(exc))))
         return
     if not note:
         await message.reply_text(words.SETTINGS_USAGE)
         return
+    feeds_total = len(await list_feeds(get_store(context)))
     await _send_screen(message, main_screen(sub, feeds_total, words.setting_changed(note)))
 
 
@@ -129,13 +136,7 @@ async def zone_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if sub is None or not sub.active:
         await message.reply_text(words.NOT_SUBSCRIBED_SETTINGS)
         return
-    try:
-        sub, note = await typed_change(context, sub, "tz", message.text or "")
-    except ValueError as exc:
-        await message.reply_text(words.invalid_setting(_sentence(str(exc))))
-        return
-    feeds_total = len(await list_feeds(store))
-    await _send_screen(message, main_screen(sub, feeds_total, words.setting_changed(note)))
+    await _typed_reply(context, message, sub, "tz", message.text or "")
 
 
 class _ZonePromptReply(filters.MessageFilter):
