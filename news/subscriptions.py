@@ -17,6 +17,7 @@ from types import EllipsisType
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from news import words
 from news.digest_times import FREQUENCIES, format_time, next_digest_at, parse_time, zone
 from news.models import Subscription
 from news.storage import subscriptions
@@ -31,23 +32,23 @@ def clean_times(digest_times: Sequence[time | str]) -> list[time]:
     """Return the distinct digest times, in order; ValueError unless there are one or two."""
     times = list(dict.fromkeys(parse_time(value) for value in digest_times))
     if not times:
-        raise ValueError("choose at least one digest time")
+        raise ValueError(words.NO_DIGEST_TIME)
     if len(times) > MAX_DIGEST_TIMES:
-        raise ValueError(f"choose at most {MAX_DIGEST_TIMES} digest times")
+        raise ValueError(words.too_many_times(MAX_DIGEST_TIMES))
     return times
 
 
 def check_max_articles(max_articles: int) -> int:
     """Return `max_articles`; ValueError unless it is between 1 and MAX_ARTICLES."""
     if not 1 <= max_articles <= MAX_ARTICLES:
-        raise ValueError(f"the number of articles must be between 1 and {MAX_ARTICLES}")
+        raise ValueError(words.articles_out_of_range(MAX_ARTICLES))
     return max_articles
 
 
 def check_frequency(frequency: str) -> str:
     """Return `frequency`; ValueError unless it is one of FREQUENCIES."""
     if frequency not in FREQUENCIES:
-        raise ValueError(f"frequency must be one of: {', '.join(FREQUENCIES)}")
+        raise ValueError(words.unknown_frequency(FREQUENCIES))
     return frequency
 
 
@@ -171,11 +172,11 @@ def _change(
 async def _checked_feeds(conn: AsyncConnection, feed_ids: Sequence[int]) -> tuple[int, ...]:
     wanted = sorted(set(feed_ids))
     if not wanted:
-        raise ValueError("choose at least one feed, or all feeds")
+        raise ValueError(words.NO_FEED_CHOSEN)
     known = await subscriptions.known_feed_ids(conn, wanted)
     missing = [str(feed_id) for feed_id in wanted if feed_id not in known]
     if missing:
-        raise ValueError(f"unknown feed: {', '.join(missing[:5])}")
+        raise ValueError(words.unknown_feeds(missing[:5]))
     return tuple(wanted)
 
 
@@ -219,7 +220,7 @@ async def update_subscription(
             chosen = await _checked_feeds(conn, chosen)
         old = await subscriptions.read(conn, chat_id)
         if old is None:
-            raise ValueError("this chat is not subscribed yet: send /subscribe first")
+            raise ValueError(words.SUBSCRIBE_FIRST)
         new = change.applied(old)
         if not isinstance(chosen, EllipsisType):
             new = replace(new, feed_ids=None if chosen is None else tuple(chosen))

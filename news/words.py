@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from news import tghtml
 
@@ -210,6 +210,42 @@ def feeds_set(count: int | None) -> str:
 
 
 ALL = "all"
+
+
+# Why a setting was refused: plain text, which invalid_setting escapes and the bot capitalizes.
+NO_DIGEST_TIME = "choose at least one digest time"
+NO_FEED_CHOSEN = "choose at least one feed, or all feeds"
+SUBSCRIBE_FIRST = "this chat is not subscribed yet: send /subscribe first"
+
+
+def not_a_time(value: str) -> str:
+    """Return why `value` is refused as a digest time."""
+    return f"{value!r} is not a time of day like 08:00"
+
+
+def not_a_zone(name: str) -> str:
+    """Return why `name` is refused as a time zone."""
+    return f"{name!r} is not a time zone like Europe/Berlin"
+
+
+def too_many_times(most: int) -> str:
+    """Return why more than `most` digest times are refused."""
+    return f"choose at most {most} digest times"
+
+
+def articles_out_of_range(most: int) -> str:
+    """Return why an article count outside 1..`most` is refused."""
+    return f"the number of articles must be between 1 and {most}"
+
+
+def unknown_frequency(choices: Sequence[str]) -> str:
+    """Return why a frequency other than `choices` is refused."""
+    return f"frequency must be one of: {', '.join(choices)}"
+
+
+def unknown_feeds(feed_ids: Sequence[str]) -> str:
+    """Return why feed ids we do not have are refused."""
+    return f"unknown feed: {', '.join(feed_ids)}"
 
 
 def invalid_setting(reason: str) -> str:
