@@ -14,7 +14,7 @@ from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.feeds import add_feed
-from news.storage.subscriptions import subscribe
+from news.subscriptions import subscribe
 from tests.bot.conftest import ADMIN, USER, add_articles
 from tests.botapi import FakeBotAPI
 from tests.e2e.conftest import Newsbot, child_env, until
