@@ -18,7 +18,7 @@ from news.storage.db import Store
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-# Snippet match markers, as news.storage.search writes them.
+# Snippet match markers, as news.snippets writes them.
 _MARKS = str.maketrans({"\x02": "", "\x03": ""})
 
 
