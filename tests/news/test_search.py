@@ -313,6 +313,13 @@ async def test_title_only_match_gets_the_start_of_the_text(any_store: Store) -> 
     assert hit.snippet.startswith("Stocks rose sharply")
 
 
+async def test_title_only_match_shows_the_first_24_words_of_a_long_text(any_store: Store) -> None:
+    words = [f"word{n}" for n in range(40)]
+    await fill(any_store, [("Volcano news", " ".join(words))])
+    (hit,) = await search(any_store, "volcano")
+    assert hit.snippet == " ".join(words[:24]) + "…"  # longer than a made-up title may be
+
+
 async def test_summary_is_searched_and_preferred_for_the_snippet(any_store: Store) -> None:
     await fill(any_store)
     (article,) = [h.article for h in await search(any_store, "stadium")]
