@@ -22,6 +22,7 @@ from datetime import datetime
 from functools import cache
 
 from sqlalchemy import BindParameter, TextualSelect, bindparam, text
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from news.models import Article, ParsedQuery, Term
 from news.storage import search_pg
@@ -100,24 +101,35 @@ async def find(
         return []
     ids = None if feed_ids is None else [int(i) for i in feed_ids]
     async with store.read_only() as conn:
-        if not store.is_sqlite:
-            rows = await search_pg.page(
-                conn,
-                parsed,
-                window=WINDOW,
-                limit=limit,
-                offset=offset,
-                columns=COLUMNS,
-                feed_ids=ids,
-                now=now,
-            )
-            # ts_rank_cd is higher-is-better.
-            return [(article_from_row(row), -row.score) for row in rows]
-        values = {"match": fts5_match(parsed), "window": WINDOW, "limit": limit, "offset": offset}
-        if ids is not None:
-            values["feed_ids"] = ids
-        if now is not None:
-            values["now"] = now
-        statement = sqlite_statement(ids is not None, now is not None)
-        rows = (await conn.execute(statement, values)).all()
-    return [(article_from_row(row), row.score) for row in rows]
+        if store.is_sqlite:
+            return await _sqlite_find(conn, parsed, limit, offset, ids, now)
+        rows = await search_pg.page(
+            conn,
+            parsed,
+            window=WINDOW,
+            limit=limit,
+            offset=offset,
+            columns=COLUMNS,
+            feed_ids=ids,
+            now=now,
+        )
+    # ts_rank_cd is higher-is-better.
+    return [(article_from_row(row), -row.score) for row in rows]
+
+
+async def _sqlite_find(
+    conn: AsyncConnection,
+    parsed: ParsedQuery,
+    limit: int,
+    offset: int,
+    feed_ids: list[int] | None,
+    now: datetime | None,
+) -> list[tuple[Article, float]]:
+    values = {"match": fts5_match(parsed), "window": WINDOW, "limit": limit, "offset": offset}
+    if feed_ids is not None:
+        values["feed_ids"] = feed_ids
+    if now is not None:
+        values["now"] = now
+    statement = sqlite_statement(feed_ids is not None, now is not None)
+    rows = (await conn.execute(statement, values)).all()
+    return [(article_from_row(row), row.score) for row in rows]  # bm25: lower is better
