@@ -31,7 +31,7 @@ class Store:
     def __init__(self, engine: AsyncEngine, read_only: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._read_only = read_only
+        self._read_only = read_only or engine
         # SQLite has one writer at a time. Queuing writers here, in the event loop, is far
         # cheaper than letting them sleep in SQLite's busy handler, which under load made an
         # INSERT wait many times its own work. Writes never nest, so this cannot deadlock.
@@ -62,10 +62,11 @@ class Store:
     async def read_only(self) -> AsyncIterator[AsyncConnection]:
         """Yield a connection that cannot write (autobegin; rolled back on exit).
 
-        A SQLite file has a pool of its own for it (PRAGMA query_only), so searches never
-        take a connection the writers need; elsewhere it is a connection of the engine's pool.
+        A SQLite file has a pool of its own for it (PRAGMA query_only), so searches never take
+        a connection the writers need; PostgreSQL's come from the engine's pool, in READ ONLY
+        transactions. An in-memory SQLite database has only its one connection, which can write.
         """
-        async with (self._read_only or self.engine).connect() as conn:
+        async with self._read_only.connect() as conn:
             yield conn
 
     async def upgrade(self) -> None:
@@ -75,8 +76,7 @@ class Store:
 
     async def close(self) -> None:
         """Close every connection."""
-        if self._read_only is not None:
-            await self._read_only.dispose()
+        await self._read_only.dispose()  # the same pool on PostgreSQL: disposing twice is fine
         await self.engine.dispose()
 
 
@@ -114,7 +114,7 @@ def make_store(url: str, *, pool_size: int = 10) -> Store:
             pool_pre_ping=True,
             hide_parameters=True,
         )
-        return Store(engine)
+        return Store(engine, engine.execution_options(postgresql_readonly=True))
     in_memory = not parsed.database or parsed.database == ":memory:"
     if in_memory:  # one connection holds the whole database: no second pool
         return Store(_sqlite_engine(url))
