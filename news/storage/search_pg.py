@@ -25,7 +25,7 @@ import time
 import weakref
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
+from functools import cache, reduce
 from typing import Any
 
 from sqlalchemy import (
@@ -72,14 +72,8 @@ def tsquery(parsed: ParsedQuery) -> ColumnElement[Any]:
         # phraseto_tsquery runs the index's own parser on the words and never raises.
         return func.phraseto_tsquery(_CONFIG, t.text)
 
-    def combine(function: str, parts: list[ColumnElement[Any]]) -> ColumnElement[Any]:
-        expression = parts[0]
-        for part in parts[1:]:
-            expression = getattr(func, function)(expression, part)
-        return expression
-
-    groups = [combine("tsquery_or", [term(t) for t in group]) for group in parsed.groups]
-    query = combine("tsquery_and", groups)
+    groups = [reduce(func.tsquery_or, [term(t) for t in group]) for group in parsed.groups]
+    query = reduce(func.tsquery_and, groups)
     for excluded in parsed.excluded:
         query = func.tsquery_and(query, func.tsquery_not(term(excluded)))
     return query
