@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from news import query as search_query
 from news.errors import QueryError
@@ -481,22 +481,14 @@ async def test_search_carries_on_after_the_server_drops_its_connections(
     assert titles(await search(pg_store, "markets")) == ["Markets rally"]
 
 
-async def test_search_connections_cannot_write(store: Store) -> None:
-    await fill(store)
-    with pytest.raises(OperationalError, match="readonly"):
-        async with store.read_only() as conn:
+async def test_search_connections_cannot_write(any_store: Store) -> None:
+    await fill(any_store)
+    with pytest.raises(DBAPIError, match=r"readonly|read-only transaction"):
+        async with any_store.read_only() as conn:
             await conn.execute(text("DELETE FROM articles"))
-    assert titles(await search(store, "markets")) == ["Markets rally"]
-
-
-async def test_search_connections_cannot_write_on_postgres(pg_store: Store) -> None:
-    await fill(pg_store)
-    with pytest.raises(DBAPIError, match="read-only transaction"):
-        async with pg_store.read_only() as conn:
-            await conn.execute(text("DELETE FROM articles"))
-    assert titles(await search(pg_store, "markets")) == ["Markets rally"]
-    await fill(pg_store, [("Markets fall", "Stocks fell.")], feed="b")  # writers still write
-    assert len(await search(pg_store, "markets")) == 2
+    assert titles(await search(any_store, "markets")) == ["Markets rally"]
+    await fill(any_store, [("Markets fall", "Stocks fell.")], feed="b")  # writers still write
+    assert len(await search(any_store, "markets")) == 2
 
 
 async def test_pages_of_results_say_whether_another_follows(any_store: Store) -> None:
