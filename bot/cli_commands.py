@@ -24,11 +24,11 @@ from news.fetch import HTML_ACCEPT, Fetcher, check_url
 from news.opml import read_opml, write_opml
 from news.parse import parse_feed
 from news.refresh import RefreshResult, is_local
+from news.search import search as search_articles
 from news.settings import Settings
 from news.storage import feeds as feed_store
 from news.storage.copy import copy_database
 from news.storage.db import Store, open_store
-from news.storage.search import search as search_articles
 from news.summarize import detect_language
 from news.summarize import summarize as summarize_text
 

@@ -23,7 +23,7 @@ _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 # How much of a query that found nothing is repeated back.
 QUERY_WORDS, QUERY_CHARS = 20, 100
-# Snippet match markers, as news.storage.search writes them.
+# Snippet match markers, as news.snippets writes them.
 _MARKS = str.maketrans({"\x02": "", "\x03": ""})
 
 

@@ -134,6 +134,9 @@ NO_MORE_RESULTS = "No more results."
 ARTICLE_GONE = "That article is no longer available."
 BUTTON_PREVIOUS = "◀️ Previous"
 BUTTON_NEXT = "Next ▶️"
+# Why a query finds nothing to search for (also the command line's answer, so plain text).
+EMPTY_QUERY = "Type a few words to search for, like: climate summit"
+ONLY_EXCLUDED = "Add a word to search for, not only words to leave out, like: climate -sports"
 
 
 def nothing_found(query: str) -> str:
