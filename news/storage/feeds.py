@@ -143,6 +143,19 @@ async def claim_due_feeds(
     return claimed
 
 
+async def renew_lease(
+    store: Store, feed_id: int, owner: str, *, now: datetime, lease_seconds: int
+) -> None:
+    """Extend `owner`'s lease on a feed it is still refreshing (nothing if the lease is gone)."""
+    stmt = (
+        update(feeds)
+        .where(feeds.c.id == feed_id, feeds.c.lease_owner == owner)
+        .values(lease_until=now + timedelta(seconds=lease_seconds))
+    )
+    async with store.begin() as conn:
+        await conn.execute(stmt)
+
+
 async def _finish(store: Store, feed_id: int, values: dict[str, object]) -> None:
     values = {**values, "lease_owner": None, "lease_until": None}
     async with store.begin() as conn:

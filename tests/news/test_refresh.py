@@ -13,6 +13,7 @@ from sqlalchemy import select
 from jobs.poll import poll_due_feeds
 from jobs.summarize import summarize_pending
 from news.fetch import Fetcher
+from news.pages import complete_pages
 from news.refresh import refresh_feed
 from news.settings import Settings
 from news.storage import feeds as feed_store
@@ -27,8 +28,10 @@ SAMPLE = [p for p in SAMPLE if "LICENSES" not in p.parts]
 
 
 async def add_and_refresh(store: Store, fetcher: Fetcher, settings: Settings, url: str):
+    """Add the feed, refresh it, then run the article-page round its teasers wait for."""
     feed, _ = await feed_store.add_feed(store, url, now=NOW)
     result = await refresh_feed(store, fetcher, feed, settings, now=NOW)
+    await complete_pages(store, fetcher, settings, now=lambda: NOW)
     stored = await feed_store.get_feed(store, feed.id)
     return result, stored
 
