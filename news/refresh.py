@@ -143,8 +143,11 @@ async def store_fetched(
     *,
     now: datetime,
     result: RefreshResult,
+    due_now: bool = False,
 ) -> None:
     """Store a fetched feed's entries, then its caching headers and next check (into `result`).
+
+    `due_now`: the next check is now (a conditional GET then costs the server a 304).
 
     Entries go in with the feed's own text, committed at once; teasers wait for their article
     page (news.pages), so a feed of thousands of them is stored in one poll, whatever comes next.
@@ -172,6 +175,8 @@ async def store_fetched(
         expires=fetched.expires,
         retry_after=fetched.retry_after,
     )
+    if due_now:
+        result.next_check_at = now
     await feed_store.record_success(
         store,
         feed_id,

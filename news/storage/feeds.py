@@ -58,14 +58,20 @@ def _feed(row: Row[*tuple[Any, ...]]) -> Feed:
 
 
 async def add_feed(
-    store: Store, url: str, *, now: datetime, title: str | None = None
+    store: Store,
+    url: str,
+    *,
+    now: datetime,
+    title: str | None = None,
+    next_check_at: datetime | None = None,
 ) -> tuple[Feed, bool]:
-    """Return the feed stored for `url` and whether this call created it (due at once)."""
+    """Return the feed stored for `url` and whether this call created it (due at once or at
+    `next_check_at`)."""
     values = {
         "url": url,
         "title": title,
         "enabled": True,
-        "next_check_at": now,
+        "next_check_at": next_check_at or now,
         "error_count": 0,
         "created_at": now,
     }
