@@ -72,7 +72,7 @@ async def _failed(
     result: RefreshResult,
     exc: Exception,
 ) -> None:
-    """Record the failure on the feed and schedule its retry with back-off."""
+    """Record the failure on the feed and set its next check, backed off."""
     retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
     message = (
         str(exc)

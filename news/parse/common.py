@@ -72,7 +72,7 @@ def ttl_minutes(value: object) -> int | None:
     """Return RSS <ttl> as minutes, None when absent or absurd."""
     text = value.strip() if isinstance(value, str) else ""
     minutes = int(text) if text.isdigit() and len(text) < 8 else 0
-    # More than 30 days is a typo or a dead feed; the scheduler clamps either way.
+    # More than 30 days is a typo or a dead feed; the cadence clamps it either way.
     return minutes if 0 < minutes <= 30 * 24 * 60 else None
 
 

@@ -200,7 +200,7 @@ async def record_success(
 async def record_not_modified(
     store: Store, feed_id: int, *, now: datetime, next_check_at: datetime
 ) -> None:
-    """Store a 304 answer: only the schedule moves; errors reset, lease released."""
+    """Store a 304 answer: only the next check moves; errors reset, lease released."""
     values: dict[str, object] = {
         "next_check_at": next_check_at,
         "last_checked_at": now,
