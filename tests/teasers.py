@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import threading
 from datetime import UTC, datetime, timedelta
 
 from tests.servers import FeedServer, Reply
@@ -55,3 +57,15 @@ def serve_teasers(
         reply = Reply(body=page(item), headers={"Content-Type": "text/html"}, delay=wait)
         server.handle(page_path(item), lambda _request, reply=reply: reply)
     return url
+
+
+def main() -> None:
+    """Serve a teaser feed of N items until killed: `python -m tests.teasers N` prints its URL."""
+    count = int(sys.argv[1]) if len(sys.argv) > 1 else 5000
+    with FeedServer() as server:
+        print(serve_teasers(server, count), flush=True)
+        threading.Event().wait()
+
+
+if __name__ == "__main__":
+    main()
