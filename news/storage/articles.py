@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 # Bound parameters per statement stay well under SQLite's limit (32766) and asyncpg's (32767).
 _CHUNK = 500
+# Entries written per transaction by the upsert.
+_BATCH = 2000
 
 _ARTICLE_COLUMNS = (
     articles.c.id,
@@ -159,21 +161,25 @@ async def upsert_articles(
     unique = list({entry.entry_hash: entry for entry in entries}.values())
     if not unique:
         return 0
-    async with store.begin() as conn:
-        if stored is None:
-            stored = await _stored(conn, feed_id, [e.entry_hash for e in unique])
+    if stored is None:
+        stored = await stored_entries(store, feed_id, [e.entry_hash for e in unique])
+    inserted = 0
+    # A transaction per batch: a crash in a feed of 50,000 entries keeps the batches stored,
+    # and other writers (a lease renewal, the summarizer) get their turn in between.
+    for start in range(0, len(unique), _BATCH):
+        batch = unique[start : start + _BATCH]
         fresh = [
             _new_row(feed_id, e, now, e.entry_hash in extracted, e.entry_hash in pending)
-            for e in unique
+            for e in batch
             if e.entry_hash not in stored
         ]
-        changes = [_changes(e, stored, extracted) for e in unique if e.entry_hash in stored]
+        changes = [_changes(e, stored, extracted) for e in batch if e.entry_hash in stored]
         updates = [row for row in changes if row is not None]
-        inserted = await _insert(conn, fresh)
-        for group in _by_columns(updates):
-            await conn.execute(_update_stmt(feed_id, group[0]), group)
-    if inserted or updates:
-        log.debug("articles stored feed_id=%s new=%d changed=%d", feed_id, inserted, len(updates))
+        async with store.begin() as conn:
+            inserted += await _insert(conn, fresh)
+            for group in _by_columns(updates):
+                await conn.execute(_update_stmt(feed_id, group[0]), group)
+    log.debug("articles stored feed_id=%s entries=%d new=%d", feed_id, len(unique), inserted)
     return inserted
 
 
