@@ -165,18 +165,7 @@ async def store_fetched(
     result.new_articles = await article_store.upsert_articles(
         store, feed_id, parsed.entries, now=now, pending=pending, stored=known
     )
-    result.next_check_at = cadence.next_check(
-        now,
-        min_interval=settings.min_check_interval,
-        max_interval=settings.max_check_interval,
-        ttl_minutes=parsed.ttl_minutes,
-        entry_dates=[e.published_at for e in parsed.entries],
-        cache_control=fetched.cache_control,
-        expires=fetched.expires,
-        retry_after=fetched.retry_after,
-    )
-    if due_now:
-        result.next_check_at = now
+    result.next_check_at = now if due_now else _next_check(now, fetched, parsed, settings)
     await feed_store.record_success(
         store,
         feed_id,
@@ -186,6 +175,21 @@ async def store_fetched(
         last_modified=fetched.last_modified,
         title=parsed.title,
         site_url=parsed.site_url,
+    )
+
+
+def _next_check(
+    now: datetime, fetched: FetchResult, parsed: ParsedFeed, settings: Settings
+) -> datetime:
+    return cadence.next_check(
+        now,
+        min_interval=settings.min_check_interval,
+        max_interval=settings.max_check_interval,
+        ttl_minutes=parsed.ttl_minutes,
+        entry_dates=[e.published_at for e in parsed.entries],
+        cache_control=fetched.cache_control,
+        expires=fetched.expires,
+        retry_after=fetched.retry_after,
     )
 
 
