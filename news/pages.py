@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from news import observe
 from news.errors import ExtractError, FetchError
 from news.extract import extract, is_teaser
 from news.fetch import HTML_ACCEPT, Fetcher
@@ -84,8 +86,10 @@ async def _complete(
             store, page.id, now=now(), lease_seconds=settings.lease_seconds
         )
 
+    started = time.perf_counter()
     async with renewed(renew, every=settings.lease_seconds / 3):
         text = await page_text(fetcher, page)
+    observe.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - started)
     await article_store.complete_page(store, page, text=text, now=now())
 
 

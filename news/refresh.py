@@ -147,10 +147,9 @@ async def store_fetched(
 ) -> None:
     """Store a fetched feed's entries, then its caching headers and next check (into `result`).
 
-    `due_now`: the next check is now (a conditional GET then costs the server a 304).
-
     Entries go in with the feed's own text, committed at once; teasers wait for their article
     page (news.pages), so a feed of thousands of them is stored in one poll, whatever comes next.
+    `due_now`: the next check is now (a conditional GET then costs the server a 304).
     """
     known = await article_store.stored_entries(
         store, feed_id, [e.entry_hash for e in parsed.entries]
