@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from news.digest import build_digest
+from news.digests import Digests
 from news.errors import NewsbotError
 from news.models import Feed, SearchHit
 from news.render import render_text
@@ -85,8 +85,7 @@ def feed_table(feeds: Sequence[Feed]) -> str:
 
 async def digest_text(store: Store, *, since: datetime, until: datetime, limit: int) -> str:
     """Return the plain-text digest of the articles stored in (since, until]."""
-    articles = await article_store.articles_between(store, since=since, until=until, limit=1000)
-    digest = build_digest(articles, since=since, until=until, limit=limit)
+    digest = await Digests(store).make(since=since, until=until, feed_ids=None, limit=limit)
     if digest.empty:
         newest = await article_store.newest_article_at(store)
         return f"Nothing new since {_when(since)}. Newest article: {_when(newest)}."

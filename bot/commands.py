@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from telegram import (
     Chat,
@@ -25,24 +25,14 @@ from bot.chats import chat_title, refuse_non_manager
 from bot.help import ADMIN_COMMANDS, COMMANDS
 from bot.services import chat_and_message, get_settings, get_store, is_bot_admin, now
 from news import tghtml, words
-from news.digest import build_digest
+from news.digests import latest_digest
 from news.models import Subscription
 from news.render import format_when, render_html
-from news.storage.articles import articles_between, newest_article_at
+from news.storage.articles import newest_article_at
 from news.storage.feeds import list_feeds
-from news.storage.subscriptions import (
-    get_subscription,
-    mark_digest_sent,
-    subscribe,
-    unsubscribe,
-)
+from news.storage.subscriptions import get_subscription, subscribe, unsubscribe
 
 log = logging.getLogger(__name__)
-
-# /digest without an earlier digest looks back this far.
-DEFAULT_WINDOW = timedelta(hours=24)
-# /digest reads at most this many candidate articles before build_digest picks the best.
-DIGEST_CANDIDATES = 200
 
 START_SUBSCRIBE = "go:sub"
 START_DIGEST = "go:digest"
@@ -135,35 +125,19 @@ async def unsubscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 
 async def digest_messages(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> list[str]:
-    """Return the chat's latest digest as messages, or one "nothing new" message.
-
-    A subscribed chat gets the articles since its last digest, which then counts as sent.
-    """
+    """Return the chat's latest digest as messages, or one "nothing new" message."""
     store, settings, at = get_store(context), get_settings(context), now(context)
     sub = await get_subscription(store, chat_id)
-    active = sub is not None and sub.active
     tz = sub.timezone if sub else settings.timezone
-    feed_ids = sub.feed_ids if sub else None
-    since = at - DEFAULT_WINDOW
-    if sub is not None and active and sub.last_digest_at is not None:
-        since = sub.last_digest_at
-    found = await articles_between(
-        store, since=since, until=at, feed_ids=feed_ids, limit=DIGEST_CANDIDATES
-    )
     limit = sub.max_articles if sub else settings.digest_articles
-    digest = build_digest(found, since=since, until=at, limit=limit)
+    digest = await latest_digest(store, sub, now=at, limit=limit)
     if digest.empty:
-        newest = await newest_article_at(store, feed_ids=feed_ids)
+        newest = await newest_article_at(store, feed_ids=sub.feed_ids if sub else None)
         if newest is None:
             return [words.NO_ARTICLES_YET]
         return [words.nothing_new(format_when(newest, tz=tz, now=at))]
-    header = words.digest_header(format_when(since, tz=tz, now=at))
-    parts = render_html(digest, tz=tz, header=header)
-    # In a private chat the reader has now seen these; in a group one member asking must not
-    # empty the digest everybody else is scheduled to get.
-    if active and sub is not None and sub.chat_type == "private":
-        await mark_digest_sent(store, chat_id, until=at, now=at)
-    return parts
+    header = words.digest_header(format_when(digest.since, tz=tz, now=at))
+    return render_html(digest, tz=tz, header=header)
 
 
 async def send_digest(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:

@@ -6,48 +6,38 @@ advance each subscription and enqueue its messages. The outbox key (chat, slot, 
 planning twice create nothing twice; a crash before the commit leaves the lease to expire and
 the batch is planned again.
 
-Windows. A digest covers the articles that arrived since the chat's last digest, up to `now`.
-A digest with nothing new is not sent; its schedule still advances, but `last_digest_at` stays,
-so an article that arrives late (fetched after the window closed, dated inside it) rolls into
-the next digest instead of falling between two.
+Windows. A digest covers the articles that arrived since the chat's last digest, up to `now`
+(news.digests: the one rule, /digest follows it too). A digest with nothing new is not sent;
+its schedule still advances, but `last_digest_at` stays, so an article that arrives late
+(fetched after the window closed, dated inside it) rolls into the next digest instead of
+falling between two.
 
 Cost. Subscribers who share a schedule share a window, so the articles query is cached per
-(window, feeds) and the rendered messages per (window, feeds, article cap, time zone): 10,000
-subscribers due at the same minute with default settings cost one query, one digest and one
-render, plus their writes.
+(window, feeds) by news.digests.Digests, and the rendered messages here per (window, feeds,
+article cap, time zone): 10,000 subscribers due at the same minute with default settings cost
+one query, one digest and one render, plus their writes.
 """
 
 from __future__ import annotations
 
 import logging
 import secrets
-from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Generic, TypeVar
 
-from news.digest import StoryKeys, build_digest
-from news.models import Article, Subscription
+from news.digests import LRU, Digests, window_start
+from news.models import Subscription
 from news.render import render_html
 from news.schedule import slot_key
 from news.settings import Settings
 from news.storage import outbox
-from news.storage.articles import articles_between
 from news.storage.db import Store
-from news.storage.subscriptions import INITIAL_WINDOW, advance_planned, claim_due
+from news.storage.subscriptions import advance_planned, claim_due
 
 log = logging.getLogger(__name__)
 
-# How many articles of a window a digest chooses from; the digest caps what it shows.
-WINDOW_ARTICLES = 200
 # How far behind `now` a digest window closes (see plan_due_digests).
 SETTLE = timedelta(seconds=30)
-# Distinct windows kept per run; beyond that the least recently used are dropped.
-CACHE_SIZE = 512
-
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 @dataclass(slots=True)
@@ -63,65 +53,27 @@ class PlanReport:
     renders: int = 0  # digests built and rendered (the rest came from the cache)
 
 
-class _LRU(Generic[K, V]):
-    """A small memo of async results, bounded so a run with many distinct windows stays small."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[K, V] = OrderedDict()
-
-    async def get(self, key: K, make: Callable[[], Awaitable[V]]) -> V:
-        if key in self.items:
-            self.items.move_to_end(key)
-            return self.items[key]
-        value = await make()
-        self.items[key] = value
-        if len(self.items) > self.size:
-            self.items.popitem(last=False)
-        return value
-
-
 class _Planner:
     """Renders digests for one run, sharing queries and renders between identical windows."""
 
     def __init__(self, store: Store, report: PlanReport, *, until: datetime) -> None:
-        self.store = store
         self.report = report
         self.until = until
-        self.articles: _LRU[tuple[datetime, tuple[int, ...] | None], list[Article]] = _LRU(
-            CACHE_SIZE
-        )
-        self.parts: _LRU[tuple[datetime, tuple[int, ...] | None, int, str], list[str]] = _LRU(
-            CACHE_SIZE
-        )
-        self.keys = StoryKeys()
-
-    def since(self, sub: Subscription) -> datetime:
-        return sub.last_digest_at or self.until - INITIAL_WINDOW
+        self.digests = Digests(store)
+        self.parts: LRU[tuple[datetime, tuple[int, ...] | None, int, str], list[str]] = LRU()
 
     async def render(self, sub: Subscription) -> list[str]:
         """Return the messages of the subscription's digest (empty: nothing new)."""
-        since = self.since(sub)
-        if since >= self.until:
-            return []
+        since = window_start(sub, self.until)
         key = (since, sub.feed_ids, sub.max_articles, sub.timezone)
         return await self.parts.get(key, lambda: self._render(sub, since))
 
     async def _render(self, sub: Subscription, since: datetime) -> list[str]:
-        found = await self.articles.get(
-            (since, sub.feed_ids), lambda: self._articles(since, sub.feed_ids)
+        digest = await self.digests.make(
+            since=since, until=self.until, feed_ids=sub.feed_ids, limit=sub.max_articles
         )
         self.report.renders += 1
-        digest = build_digest(
-            found, since=since, until=self.until, limit=sub.max_articles, keys=self.keys
-        )
         return [] if digest.empty else render_html(digest, tz=sub.timezone)
-
-    async def _articles(self, since: datetime, feed_ids: tuple[int, ...] | None) -> list[Article]:
-        self.report.queries += 1
-        return await articles_between(
-            self.store, since=since, until=self.until, feed_ids=feed_ids, limit=WINDOW_ARTICLES
-        )
 
 
 async def _write(
@@ -178,6 +130,7 @@ async def plan_due_digests(
         )
         if len(batch) < limit:
             break
+    report.queries = planner.digests.queries
     if report.claimed:
         log.info(
             "digests planned claimed=%s planned=%s empty=%s changed=%s messages=%s queries=%s",

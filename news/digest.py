@@ -4,6 +4,8 @@ Window. An article belongs to the window (since, until] when it *arrived* in it 
 not when it claims to have been published: an article dated 07:55 but fetched at 08:05 still
 reaches the digest after 08:05 instead of falling between two digests, and no article is in two
 consecutive digests. Feeds that invent dates (future ones included) cannot move it either.
+Which of a window's articles reach build_digest, and how an archive dump is capped and counted
+(the digest's `older`), is news.digests' rule.
 
 Same story. Two articles are one story when their links are equal after normalization (scheme,
 host case, "www.", default port, trailing slash, fragment and tracking parameters like utm_*,
@@ -29,11 +31,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
+from news import words
 from news.models import Article, Digest, DigestItem
 
 # Jaccard threshold 4/5, kept as integers so the comparison is exact.
@@ -236,7 +239,7 @@ def source_name(article: Article) -> str:
     if article.feed_title and article.feed_title.strip():
         return " ".join(article.feed_title.split())
     host = urlsplit(article.url or "").hostname
-    return host.removeprefix("www.") if host else "Unknown source"
+    return host.removeprefix("www.") if host else words.UNKNOWN_SOURCE
 
 
 def _lead(story: list[Article]) -> Article:
@@ -261,7 +264,7 @@ def _item(story: list[Article]) -> DigestItem:
             sources.append(name)
     return DigestItem(
         article_id=lead.id,
-        title=" ".join(lead.title.split()) or "(untitled)",
+        title=" ".join(lead.title.split()) or words.UNTITLED,
         source=", ".join(sources),
         url=lead.url,
         published_at=article_time(lead),
@@ -276,10 +279,12 @@ def build_digest(
     until: datetime,
     limit: int,
     keys: StoryKeys | None = None,
+    older: Mapping[int, int] | None = None,
 ) -> Digest:
     """Return the digest of the articles that arrived in (since, until], at most `limit` items.
 
-    `keys` shares the story keys between digests built over the same articles.
+    `keys` shares the story keys between digests built over the same articles. `older` counts,
+    per feed id, the window's old items left out of `articles`; the digest names their sources.
     """
     if limit < 0:
         raise ValueError("digest: limit must not be negative")
@@ -287,4 +292,17 @@ def build_digest(
     in_window = sorted(unique.values(), key=lambda a: (article_time(a), a.id))
     stories = sorted(_stories(in_window, keys or _key), key=_rank)
     items = [_item(story) for story in stories[:limit]]
-    return Digest(since=since, until=until, items=items, total=len(stories))
+    return Digest(
+        since=since,
+        until=until,
+        items=items,
+        total=len(stories),
+        older=_older(in_window, older or {}),
+    )
+
+
+def _older(articles: Sequence[Article], counts: Mapping[int, int]) -> tuple[tuple[str, int], ...]:
+    """Return (source, count) per feed that had old items left out, the largest count first."""
+    names = {a.feed_id: source_name(a) for a in articles if a.feed_id in counts}
+    named = [(names.get(feed_id, words.UNKNOWN_SOURCE), n) for feed_id, n in counts.items()]
+    return tuple(sorted(named, key=lambda pair: (-pair[1], pair[0])))

@@ -137,6 +137,8 @@ class Digest:
     until: datetime
     items: list[DigestItem]
     total: int = 0
+    # (source, count) of a window's old items left out of it, one per source (news.digests).
+    older: tuple[tuple[str, int], ...] = ()
 
     @property
     def empty(self) -> bool:

@@ -21,13 +21,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from news import words
 from news.digest import article_time, source_name, summary_lines
 from news.models import Article, Digest, DigestItem, SearchHit
 from news.tghtml import TELEGRAM_LIMIT, escape, link, safe_url, split_html, utf16_length
 
 log = logging.getLogger(__name__)
 
-_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 TEXT_WIDTH = 88
 TITLE_CHARS = 200
 SOURCE_CHARS = 80
@@ -58,7 +58,7 @@ def format_when(dt: datetime | None, *, tz: str, now: datetime | None = None) ->
     zone = _zone(tz)
     local = dt.astimezone(zone)
     year = (now or datetime.now(UTC)).astimezone(zone).year
-    day = f"{local.day} {_MONTHS[local.month - 1]}"
+    day = words.day_month(local.day, local.month)
     if local.year != year:
         day += f" {local.year}"
     return f"{day}, {local:%H:%M}"
@@ -70,12 +70,8 @@ def _since_phrase(since: datetime, until: datetime, tz: str) -> str:
     if start.date() == end.date():
         return f"{start:%H:%M}"
     if start.date() == end.date() - timedelta(days=1):
-        return f"yesterday {start:%H:%M}"
+        return words.yesterday_at(f"{start:%H:%M}")
     return format_when(since, tz=tz, now=until)
-
-
-def _stories(count: int) -> str:
-    return f"{count} story" if count == 1 else f"{count} stories"
 
 
 def _clip(text: str, chars: int) -> str:
@@ -115,9 +111,9 @@ def _card(
     """Return one article as Telegram HTML, at most CARD_LIMIT UTF-16 units."""
     source, when = meta
     href = safe_url(url)
-    head = f"<b>{escape(number)}{link(href, _clip(title, TITLE_CHARS) or '(untitled)')}</b>"
+    head = f"<b>{escape(number)}{link(href, _clip(title, TITLE_CHARS) or words.UNTITLED)}</b>"
     line = f"<i>{escape(_clip(source, SOURCE_CHARS))}</i>" + (f" · {escape(when)}" if when else "")
-    more = link(href, "Read more") if href else ""
+    more = link(href, words.READ_MORE) if href else ""
     if utf16_length(more) > _SECOND_LINK_MAX:
         more = ""
     fixed = "\n".join(part for part in (head, line, more) if part)
@@ -140,10 +136,12 @@ def render_article(article: Article, *, tz: str = "UTC") -> str:
 def digest_header(digest: Digest, *, tz: str = "UTC") -> str:
     """Return the default first line of a digest message, e.g. "📰 Your digest · 12 stories …"."""
     since = _since_phrase(digest.since, digest.until, tz)
-    header = f"<b>📰 Your digest</b> · {_stories(digest.total)} since {escape(since)}"
-    if digest.total > len(digest.items):
-        header += f" · top {len(digest.items)}"
-    return header
+    return words.scheduled_header(digest.total, since, _shown(digest))
+
+
+def _shown(digest: Digest) -> int | None:
+    """Return how many stories the digest shows when its cap cut some, else None."""
+    return len(digest.items) if digest.total > len(digest.items) else None
 
 
 def render_html(digest: Digest, *, tz: str = "UTC", header: str | None = None) -> list[str]:
@@ -156,7 +154,8 @@ def render_html(digest: Digest, *, tz: str = "UTC", header: str | None = None) -
         return []
     cards = [_item_card(item, tz, digest.until) for item in digest.items]
     top = digest_header(digest, tz=tz) if header is None else header
-    return split_html([top, *cards])
+    older = [words.older_items(n, _clip(source, SOURCE_CHARS)) for source, n in digest.older]
+    return split_html([top, *cards, "\n".join(older)])
 
 
 def _snippet_html(snippet: str, chars: int) -> str:
@@ -194,12 +193,8 @@ def render_search_results(
         raise ValueError("render: page and per_page start at 1")
     shown = escape(_clip(query, QUERY_CHARS))
     if not hits:
-        if page == 1:
-            return f"🔎 Nothing found for “{shown}”. Try fewer or other words."
-        return f"🔎 No more results for “{shown}”."
-    top = f"🔎 <b>Results for “{shown}”</b>"
-    if page > 1 or has_more:
-        top += f" · page {page}"
+        return words.nothing_found(shown) if page == 1 else words.no_more_results_for(shown)
+    top = words.results_header(shown, page if page > 1 or has_more else None)
     room = (TELEGRAM_LIMIT - utf16_length(top)) // len(hits) - 2
     blocks = [top]
     for index, hit in enumerate(hits):
@@ -214,7 +209,7 @@ def _result(hit: SearchHit, number: str, tz: str, room: int) -> str:
     when = format_when(article_time(article), tz=tz)
     source = _clip_html(_clip(source_name(article), SOURCE_CHARS), room // 8)
     line = f"<i>{source}</i>" + (f" · {escape(when)}" if when else "")
-    title = _clip(article.title, TITLE_CHARS) or "(untitled)"
+    title = _clip(article.title, TITLE_CHARS) or words.UNTITLED
     head = f"<b>{escape(number)}{link(article.url, title)}</b>"
     if utf16_length(head) + utf16_length(line) > room // 2:  # a huge URL: keep the title only
         head = f"<b>{escape(number)}{_clip_html(title, room // 4)}</b>"
@@ -242,10 +237,8 @@ def render_text(digest: Digest, *, now: datetime | None = None, tz: str = "UTC")
     reference = now or digest.until
     since = format_when(digest.since, tz=tz, now=reference)
     if digest.empty:
-        return f"Nothing new since {since}."
-    header = f"Your digest: {_stories(digest.total)} since {since} ({tz})"
-    if digest.total > len(digest.items):
-        header += f" (top {len(digest.items)})"
+        return words.nothing_new(since)
+    header = words.text_header(digest.total, since, tz, _shown(digest))
     blocks = [f"{header}\n{'=' * min(len(header), TEXT_WIDTH)}"]
     for number, item in enumerate(digest.items, start=1):
         title = textwrap.fill(
@@ -259,4 +252,7 @@ def render_text(digest: Digest, *, now: datetime | None = None, tz: str = "UTC")
         if item.url and item.url.strip():
             lines.append("   " + _CONTROL.sub("", item.url.strip()))
         blocks.append("\n".join(lines))
+    blocks += [
+        _wrap(words.older_items_text(n, _clip(source, 200)), "") for source, n in digest.older
+    ]
     return "\n\n".join(blocks) + "\n"

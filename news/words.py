@@ -74,6 +74,55 @@ def digest_header(since: str) -> str:
     return f"📰 <b>Your news since {since}</b>"
 
 
+# --- digests and article cards (news/render.py) ---------------------------------------------
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+UNTITLED = "(untitled)"
+UNKNOWN_SOURCE = "Unknown source"
+READ_MORE = "Read more"
+
+
+def day_month(day: int, month: int) -> str:
+    """Return a date without its year, e.g. "25 Nov"."""
+    return f"{day} {MONTHS[month - 1]}"
+
+
+def yesterday_at(clock: str) -> str:
+    """Return a time of yesterday, e.g. "yesterday 08:00"."""
+    return f"yesterday {clock}"
+
+
+def stories(count: int) -> str:
+    """Return a story count, e.g. "1 story", "12 stories"."""
+    return f"{count} story" if count == 1 else f"{count} stories"
+
+
+def scheduled_header(total: int, since: str, shown: int | None) -> str:
+    """Return the first line of a scheduled digest; `shown` is set when the cap cut stories."""
+    header = f"<b>📰 Your digest</b> · {stories(total)} since {esc(since)}"
+    return header + (f" · top {shown}" if shown is not None else "")
+
+
+def older_items(count: int, source: str) -> str:
+    """Return the line that counts a source's old items left out of a digest (HTML)."""
+    return _older_items(count, esc(source), "/search")
+
+
+def older_items_text(count: int, source: str) -> str:
+    """Return the same line for a terminal (plain text)."""
+    return _older_items(count, source, "newsbot search")
+
+
+def _older_items(count: int, source: str, search: str) -> str:
+    noun, verb = ("item", "is") if count == 1 else ("items", "are")
+    return f"and {count:,} older {noun} from {source} {verb} in {search}"
+
+
+def text_header(total: int, since: str, tz: str, shown: int | None) -> str:
+    """Return the first line of a plain-text digest (for a terminal, not HTML)."""
+    header = f"Your digest: {stories(total)} since {since} ({tz})"
+    return header + (f" (top {shown})" if shown is not None else "")
+
+
 # --- /search --------------------------------------------------------------------------------
 SEARCH_USAGE = (
     "🔎 <b>Search the articles</b>\n"
@@ -85,6 +134,22 @@ NO_MORE_RESULTS = "No more results."
 ARTICLE_GONE = "That article is no longer available."
 BUTTON_PREVIOUS = "◀️ Previous"
 BUTTON_NEXT = "Next ▶️"
+
+
+def nothing_found(query: str) -> str:
+    """Return the answer to a search without results; `query` is escaped HTML."""
+    return f"🔎 Nothing found for “{query}”. Try fewer or other words."
+
+
+def no_more_results_for(query: str) -> str:
+    """Return the answer to a page past the last result; `query` is escaped HTML."""
+    return f"🔎 No more results for “{query}”."
+
+
+def results_header(query: str, page: int | None) -> str:
+    """Return the first line of a results page; `query` is escaped HTML, `page` None: one page."""
+    header = f"🔎 <b>Results for “{query}”</b>"
+    return header + (f" · page {page}" if page is not None else "")
 
 
 def bad_query(reason: str) -> str:

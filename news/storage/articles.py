@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections import Counter
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -430,3 +431,59 @@ async def article_counts(store: Store) -> dict[str, int]:
     async with store.connect() as conn:
         total, unsummarized = (await conn.execute(stmt)).one()
     return {"total": total, "unsummarized": unsummarized}
+
+
+async def window_candidates(
+    store: Store,
+    *,
+    since: datetime,
+    until: datetime,
+    feed_ids: Sequence[int] | None,
+    limit: int,
+    dated_after: datetime,
+    per_feed: int,
+) -> tuple[list[Article], dict[int, int]]:
+    """Return a digest window's candidates, and per feed how many dated ones were left out.
+
+    Candidates: the newest `limit` articles fetched in (since, until] and dated (sort_at) after
+    `dated_after`, plus each feed's newest `per_feed` of those dated at or before it.
+    """
+    # A teaser waiting for its page is not a candidate yet; its round sets its fetch time.
+    where = [
+        articles.c.fetched_at > since,
+        articles.c.fetched_at <= until,
+        articles.c.page_pending.is_(False),
+    ]
+    if feed_ids is not None:
+        where.append(articles.c.feed_id.in_(list(feed_ids)))
+    recent = (
+        _with_feed_title()
+        .where(*where, articles.c.sort_at > dated_after)
+        .order_by(articles.c.fetched_at.desc(), articles.c.id.desc())
+        .limit(limit)
+    )
+    feed, order = articles.c.feed_id, (articles.c.sort_at.desc(), articles.c.id.desc())
+    ranked = (
+        select(
+            articles.c.id,
+            func.row_number().over(partition_by=feed, order_by=order).label("rank"),
+            func.count().over(partition_by=feed).label("dated"),
+        )
+        .where(*where, articles.c.sort_at <= dated_after)
+        .subquery()
+    )
+    older = (
+        _with_feed_title()
+        .add_columns(ranked.c.dated)
+        .join(ranked, ranked.c.id == articles.c.id)
+        .where(ranked.c.rank <= per_feed)
+    )
+    async with store.connect() as conn:
+        found = [article_from_row(row) for row in await conn.execute(recent)]
+        dated: dict[int, int] = {}
+        kept: Counter[int] = Counter()
+        for row in await conn.execute(older):
+            found.append(article_from_row(row))
+            dated[row.feed_id] = row.dated
+            kept[row.feed_id] += 1
+    return found, {feed_id: n - kept[feed_id] for feed_id, n in dated.items() if n > kept[feed_id]}

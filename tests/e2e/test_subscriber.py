@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from telegram import Bot
 
 from bot.app import NewsApp
-from jobs.plan import plan_due_digests
+from jobs.plan import PlanReport, plan_due_digests
 from jobs.poll import poll_due_feeds
 from jobs.summarize import summarize_pending
 from news import words
@@ -254,6 +254,23 @@ async def search_with_paging(api: FakeBotAPI) -> None:
     assert "Read more" in card.text
 
 
+async def harbour_then_first_digest(
+    api: FakeBotAPI,
+    feed_server: FeedServer,
+    store: Store,
+    settings: Settings,
+    sender: Bot,
+    clock: Clock,
+) -> PlanReport:
+    """Poll a harbour feed of three stories, subscribe, and deliver the 08:00 digest."""
+    feed_server.add("/harbour.xml", rss("Harbour Gazette", harbour_items(1, 3, clock())))
+    await add_feed(store, feed_server.url("/harbour.xml"), now=clock())
+    await poll(store, settings, clock())
+    await say(api, USER, "/subscribe")
+    report, _ = await deliver(store, settings, sender, now=clock.advance(hours=3, minutes=1))
+    return report
+
+
 async def test_a_story_that_arrives_after_its_digest_is_in_the_next_one(
     app: NewsApp,
     bot_api: FakeBotAPI,
@@ -264,11 +281,9 @@ async def test_a_story_that_arrives_after_its_digest_is_in_the_next_one(
     clock: Clock,
 ) -> None:
     # A story dated 07:55 that the worker fetches only at 08:30, after the 08:00 digest.
-    feed_server.add("/harbour.xml", rss("Harbour Gazette", harbour_items(1, 3, clock())))
-    await add_feed(store, feed_server.url("/harbour.xml"), now=clock())
-    await poll(store, e2e_settings, clock())
-    await say(bot_api, USER, "/subscribe")
-    report, _ = await deliver(store, e2e_settings, sender, now=clock.advance(hours=3, minutes=1))
+    report = await harbour_then_first_digest(
+        bot_api, feed_server, store, e2e_settings, sender, clock
+    )
     assert report.planned == 1
     late = datetime(2026, 11, 23, 7, 55, tzinfo=UTC)
     late_items = [*harbour_items(1, 3, clock()), *harbour_items(50, 1, late)]
@@ -279,3 +294,36 @@ async def test_a_story_that_arrives_after_its_digest_is_in_the_next_one(
     report, _ = await deliver(store, e2e_settings, sender, now=clock.advance(days=1))
 
     assert "Harbour report 50" in "\n".join(bot_api.texts(USER)[before:])
+
+
+async def test_a_new_feeds_archive_is_capped_in_the_next_digest_and_said_once(
+    app: NewsApp,
+    bot_api: FakeBotAPI,
+    feed_server: FeedServer,
+    store: Store,
+    e2e_settings: Settings,
+    sender: Bot,
+    clock: Clock,
+) -> None:
+    # A subscriber gets the 08:00 digest; then a feed is added whose first poll brings three
+    # new stories and 600 from its archive, dated up to four days back.
+    await harbour_then_first_digest(bot_api, feed_server, store, e2e_settings, sender, clock)
+    before = len(bot_api.sent(USER))
+    archive = harbour_items(100, 600, clock() - timedelta(days=1))
+    dump = rss(
+        "Port & <Archive>", [*harbour_items(1000, 3, clock() + timedelta(hours=2)), *archive]
+    )
+    feed_server.add("/archive.xml", dump, content_type="application/rss+xml")
+    await add_feed(store, feed_server.url("/archive.xml"), now=clock())
+    assert await poll(store, e2e_settings, clock.advance(hours=3)) == 603
+
+    report, _ = await deliver(store, e2e_settings, sender, now=clock.advance(days=1, hours=-3))
+    assert report.planned == 1
+    shown = "\n".join(bot_api.texts(USER)[before:])
+    assert all(f"Harbour report {n}:" in shown for n in (1000, 1001, 1002))
+    assert sum(f"Harbour report {n}:" in shown for n in range(100, 700)) <= 10
+    assert shown.count("older items") == 1
+    assert "and 590 older items from Port & <Archive> are in /search" in shown
+    # The archive is not carried into the next digest: nothing new, nothing sent.
+    report, _ = await deliver(store, e2e_settings, sender, now=clock.advance(days=1))
+    assert (report.planned, report.empty) == (0, 1)

@@ -1,10 +1,12 @@
 import asyncio
 import itertools
+import re
 from datetime import UTC, datetime, time, timedelta
 
 from sqlalchemy import func, select, update
 
 from jobs.plan import SETTLE, plan_due_digests
+from news.digests import ARCHIVE_PER_SOURCE
 from news.settings import Settings
 from news.storage.db import Store, open_store
 from news.storage.subscriptions import (
@@ -38,6 +40,24 @@ async def add_article(store: Store, feed_id: int, title: str, fetched_at: dateti
             published_at=fetched_at, fetched_at=fetched_at, sort_at=fetched_at,
             text=f"{title}. The story in full.", content_hash=f"c{n}",
             summary=f"What happened in {title}.", summarized_at=fetched_at))  # fmt: skip
+
+
+async def add_archive(store: Store, feed_id: int, count: int, fetched_at: datetime) -> None:
+    """Store `count` items dated a day apart from a month back, all fetched at once."""
+    rows = [
+        dict(feed_id=feed_id, entry_hash=f"old{n}", url=f"https://example.org/old/{n}",
+             title=f"Archive story {n}", published_at=fetched_at - timedelta(days=30 + n),
+             fetched_at=fetched_at, sort_at=fetched_at - timedelta(days=30 + n),
+             text=f"Archive story {n}, from long ago.", content_hash=f"old{n}")
+        for n in range(count)
+    ]  # fmt: skip
+    async with store.begin() as conn:
+        await conn.execute(articles.insert(), rows)
+
+
+def shown_titles(texts: list[str], prefix: str) -> list[str]:
+    """Return the linked titles starting with `prefix` in the digest messages."""
+    return [t for text in texts for t in re.findall(rf'">({prefix}[^<]*)</a></b>', text)]
 
 
 async def sub(store: Store, chat_id: int, *, now: datetime = SUBSCRIBED) -> None:
@@ -183,6 +203,42 @@ async def test_a_long_digest_is_split_into_parts_within_telegram_limits(
     assert {row[1] for row in rows} == {"digest:2026-01-10T08:00Z"}
     assert all(len(row[3]) <= 4096 for row in rows)
     assert all(sum(f"Story number {n} " in row[3] for row in rows) == 1 for n in range(50))
+
+
+async def test_an_archive_dump_is_capped_and_said_once_and_not_carried_over(
+    any_store: Store, settings: Settings
+) -> None:
+    await add_feed(any_store, 1, "Archive & <Co>")
+    await sub(any_store, 42)
+    arrived = SUBSCRIBED + timedelta(minutes=30)
+    for n in range(3):  # stored first: the dump's rows come after them
+        await add_article(any_store, 1, f"Fresh story {n}", arrived)
+    await add_archive(any_store, 1, 10_000, arrived)
+    await plan_due_digests(any_store, settings, now=LATE)
+    texts = [row[3] for row in await outbox_rows(any_store)]
+    assert sorted(shown_titles(texts, "Fresh story")) == [f"Fresh story {n}" for n in range(3)]
+    assert len(shown_titles(texts, "Archive story")) <= ARCHIVE_PER_SOURCE
+    line = "and 9,990 older items from Archive &amp; &lt;Co&gt; are in /search"
+    assert sum(text.count("older item") for text in texts) == 1
+    assert line in texts[-1]
+
+    await add_article(any_store, 1, "Next day story", DUE + timedelta(hours=10))
+    await plan_due_digests(any_store, settings, now=LATE + timedelta(days=1))
+    later = [row[3] for row in await outbox_rows(any_store) if row[1].endswith("11T08:00Z")]
+    assert shown_titles(later, "") == ["Next day story"]
+    assert not any("older item" in text for text in later)
+
+
+async def test_a_few_late_items_of_a_source_are_shown_without_a_line(
+    any_store: Store, settings: Settings
+) -> None:
+    await add_feed(any_store, 1, "Wire")
+    await sub(any_store, 42)
+    await add_archive(any_store, 1, ARCHIVE_PER_SOURCE, SUBSCRIBED + timedelta(minutes=30))
+    await plan_due_digests(any_store, settings, now=LATE)
+    texts = [row[3] for row in await outbox_rows(any_store)]
+    assert len(shown_titles(texts, "Archive story")) == ARCHIVE_PER_SOURCE
+    assert not any("older item" in text for text in texts)
 
 
 async def test_shared_windows_cost_one_query_and_one_render(

@@ -279,3 +279,11 @@ def test_a_thousand_articles_with_many_duplicates() -> None:
     result = digest(*articles, limit=10)
     assert result.total == 334
     assert all(item.source.count(",") == 2 for item in result.items)
+
+
+def test_old_items_left_out_are_named_by_their_source_largest_first() -> None:
+    shown = [article(1, "Kept old one", feed=1), article(2, "Other kept one", feed=2)]
+    result = build_digest(shown, since=SINCE, until=NOW, limit=10, older={2: 5, 1: 9990})
+    assert result.older == (("Reuters", 9990), ("BBC News", 5))
+    assert len(result.items) == 2
+    assert digest(*shown).older == ()

@@ -274,3 +274,19 @@ def test_text_digest_shows_every_part_wrapped() -> None:
 
 def test_text_of_an_empty_digest_says_nothing_is_new() -> None:
     assert render_text(make_digest()) == "Nothing new since 24 Nov, 08:00."
+
+
+# --- old items left out (an archive dump) -------------------------------------------------
+
+
+def test_old_items_left_out_get_one_line_per_source_escaped_and_counted() -> None:
+    digest = replace(make_digest(item(1)), older=(("Tom & <Jerry>", 9990), ("Wire", 1)))
+    [message] = render_html(digest)
+    assert_sendable(message)
+    assert message.endswith(
+        "\n\nand 9,990 older items from Tom &amp; &lt;Jerry&gt; are in /search"
+        "\nand 1 older item from Wire is in /search"
+    )
+    text = render_text(digest)
+    assert "and 9,990 older items from Tom & <Jerry> are in newsbot search\n" in text
+    assert "and 1 older item from Wire is in newsbot search\n" in text
