@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from jobs.poll import poll_due_feeds
 from jobs.summarize import summarize_pending
+from news.digests import Digests
 from news.fetch import Fetcher
 from news.pages import complete_pages
 from news.settings import Settings
 from news.storage import feeds as feed_store
-from news.storage.articles import articles_between
 from news.storage.db import Store, open_store
 from news.storage.tables import articles
 from tests.servers import FeedServer
@@ -55,9 +55,11 @@ async def test_a_5000_teaser_feed_is_stored_in_one_poll_and_completed_newest_fir
     assert sum(r["page_pending"] for r in rows.values()) == 5000 - 80
     # Only completed articles are summarized and shown; the teasers wait for their page.
     assert await summarize_pending(any_store, settings, now=lambda: NOW) == 80
-    shown = await articles_between(any_store, since=NOW - timedelta(days=1), until=NOW, limit=5000)
-    assert {a.title for a in shown} == {f"Story {i}" for i in range(80)}
-    assert all(a.summary for a in shown)
+    digest = await Digests(any_store).make(
+        since=NOW - timedelta(days=1), until=NOW, feed_ids=None, limit=100
+    )
+    assert {item.title for item in digest.items} == {f"Story {i}" for i in range(80)}
+    assert all(item.summary for item in digest.items)
     assert [feed_server.count(page_path(i)) for i in range(81)] == [1] * 80 + [0]
 
 
