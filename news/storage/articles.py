@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, Update, bindparam, func, or_, select, update
+from sqlalchemy import Row, Select, Update, bindparam, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from news.models import Article, ParsedEntry
@@ -270,7 +270,7 @@ async def claim_page(
 ) -> PendingPage | None:
     """Return the newest article waiting for its page (not of `skip_feeds`), leased; or None."""
     lease_free = or_(articles.c.page_lease_until.is_(None), articles.c.page_lease_until < now)
-    waiting = articles.c.page_pending.is_(True)
+    waiting = articles.c.page_pending == true()  # as the partial index says (migration 0004)
     candidate = select(articles.c.id).where(waiting, lease_free)
     if skip_feeds:
         candidate = candidate.where(articles.c.feed_id.not_in(list(skip_feeds)))

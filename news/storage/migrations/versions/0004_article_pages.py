@@ -25,13 +25,14 @@ def upgrade() -> None:
         sa.Column("page_pending", sa.Boolean, nullable=False, server_default=sa.false()),
     )
     op.add_column("articles", sa.Column("page_lease_until", sa.DateTime(timezone=True)))
-    pending = sa.text("page_pending")
+    # Each predicate as the claim's `page_pending = true` compiles on that dialect, so the
+    # planner sees the query implies it (SQLite matches terms literally).
     op.create_index(
         "ix_articles_page_pending",
         "articles",
         ["sort_at", "id"],
-        postgresql_where=pending,
-        sqlite_where=pending,
+        postgresql_where=sa.text("page_pending"),
+        sqlite_where=sa.text("page_pending = 1"),
     )
 
 
