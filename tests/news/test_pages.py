@@ -40,7 +40,7 @@ def completed(rows: dict[str, dict]) -> set[int]:
 async def test_a_5000_teaser_feed_is_stored_in_one_poll_and_completed_newest_first(
     any_store: Store, settings: Settings, feed_server: FeedServer
 ) -> None:
-    url = serve_teasers(feed_server, 5000)
+    url = serve_teasers(feed_server, 5000, delay=0.005)
     await feed_store.add_feed(any_store, url, now=NOW)
     settings = settings.model_copy(update={"pages_per_round": 40})
     async with Fetcher(settings) as fetcher:
@@ -61,6 +61,8 @@ async def test_a_5000_teaser_feed_is_stored_in_one_poll_and_completed_newest_fir
     assert {item.title for item in digest.items} == {f"Story {i}" for i in range(80)}
     assert all(item.summary for item in digest.items)
     assert [feed_server.count(page_path(i)) for i in range(81)] == [1] * 80 + [0]
+    # Four pages at once (EXTRACT_CONCURRENCY), but never more than the per-host cap here.
+    assert feed_server.max_in_flight() <= settings.per_host_concurrency
 
 
 async def test_a_page_that_cannot_be_had_keeps_its_teaser_and_is_summarized(
