@@ -110,6 +110,7 @@ class Sender:
         self._claim_after = 0.0
         self._pruned_at = 0.0
         self._horizon = math.inf  # drain mode: retries later than this are left to the DB
+        self._storage_failed = False
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -144,6 +145,11 @@ class Sender:
 
     async def _loop(self, *, stop: asyncio.Event | None) -> None:
         while stop is None or not stop.is_set():
+            if self._storage_failed:
+                # Telegram took a message the database could not mark: send nothing more until
+                # the database answers again, so only the sends already in flight go twice.
+                await outbox.next_attempt_at(self.store)
+                self._storage_failed = False
             now = time.monotonic()
             await self._maybe_claim(now)
             wait = self._launch_ready(now)
@@ -159,6 +165,8 @@ class Sender:
     def _launch_ready(self, now: float) -> float | None:
         """Start the next send if one may start now (return None); else return the wait."""
         chat = self._queues.peek()
+        if self._storage_failed:
+            return 0.0  # the loop checks the database first
         if chat is None or len(self._tasks) >= self.max_in_flight:
             return self._claim_wait(now)
         start = max(chat.ready_at, self._pacer.ready_at())
@@ -233,6 +241,7 @@ class Sender:
                 row.chat_id,
                 type(exc).__name__,
             )
+            self._storage_failed = True
             self._queues.forget(chat, row)
         finally:
             self._queues.finish(chat, time.monotonic())
