@@ -31,20 +31,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from bench.procs import (
-    Proc,
-    create_database,
-    drop_database,
-    role_env,
-    start_bot_api,
-    start_role,
-)
 from bench.report import publish
 from bench.scale import seed_feeds, seed_subscribers
+from harness.botapi import DEFAULT_TOKEN, RemoteBotAPI
+from harness.farm import FeedServerProcess
+from harness.pg import create_database, drop_database
+from harness.procs import Proc, role_env, start_bot_api, start_role
 from news.storage.db import Store, open_store
 from news.storage.tables import articles, outbox, subscriptions
-from tests.botapi import DEFAULT_TOKEN, RemoteBotAPI
-from tests.faults.feedclient import FeedServerProcess
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROLES = ("worker", "sender", "bot")

@@ -33,7 +33,7 @@ from telegram.error import (
     RetryAfter,
 )
 
-from tests.botapi import FakeBotAPI, Limits, RemoteBotAPI
+from harness.botapi import FakeBotAPI, Limits, RemoteBotAPI
 
 HTML = ParseMode.HTML
 
@@ -338,7 +338,7 @@ async def test_updates_go_to_the_webhook_with_its_secret(bot: Bot, bot_api: Fake
 
 async def test_the_standalone_server_serves_another_process(tmp_path: object) -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.botapi", "--rate", "50"],
+        [sys.executable, "-m", "harness.botapi", "--rate", "50"],
         stdout=subprocess.PIPE,
         text=True,
     )

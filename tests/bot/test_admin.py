@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import NewsApp
+from harness.botapi import FakeBotAPI
+from harness.feedserver import FeedServer
 from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.feeds import list_feeds
 from tests.bot.conftest import ADMIN, USER, Clock, add_articles, bot_settings, running_bot, say
-from tests.botapi import FakeBotAPI
-from tests.servers import FeedServer
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Local &amp; Fresh</title><link>http://example.org/</link>

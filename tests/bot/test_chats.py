@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.app import NewsApp
+from harness.botapi import FakeBotAPI
 from news import words
 from news.storage.db import Store
 from news.storage.subscriptions import get_subscription
 from tests.bot.conftest import ADMIN, BOT_NAME, USER, eventually, press, say
-from tests.botapi import FakeBotAPI
 
 GROUP = -200
 OWNER, GROUP_ADMIN, MEMBER = 7, 8, 9

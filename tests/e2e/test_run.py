@@ -8,15 +8,15 @@ import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from harness.botapi import FakeBotAPI
+from harness.feedserver import FeedServer
 from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.feeds import add_feed
 from news.storage.subscriptions import subscribe
 from tests.bot.conftest import ADMIN, USER, add_articles
-from tests.botapi import FakeBotAPI
 from tests.e2e.conftest import Newsbot, child_env, until
-from tests.servers import FeedServer
 
 SUBSCRIBER = 502
 

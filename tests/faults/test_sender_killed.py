@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bench.procs import role_env, wait_until
+from harness.botapi import FakeBotAPI
+from harness.procs import role_env
+from harness.wait import wait_until
 from jobs.deliver import max_in_flight
 from news.settings import Settings
 from news.storage.db import Store
-from tests.botapi import FakeBotAPI
 from tests.faults.conftest import Spawn
 from tests.faults.helpers import all_sent, queue_messages, received
 

@@ -14,13 +14,13 @@ import pytest
 from sqlalchemy import select
 from telegram import Bot
 
+from harness.botapi import FakeBotAPI
 from jobs.deliver import drain_once, max_in_flight, run_sender
 from news.settings import Settings
 from news.storage import outbox
 from news.storage.db import Store
 from news.storage.subscriptions import get_subscription, subscribe
 from news.storage.tables import outbox as outbox_table
-from tests.botapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = 9001

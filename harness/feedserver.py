@@ -10,7 +10,8 @@
 Routes are matched on the path without its query. Unmatched paths are served from `directory`
 (with ETag/Last-Modified from the file's size and mtime), then 404. The server runs in a daemon
 thread on 127.0.0.1 and a free port; stop() wakes sleeping handlers, closes open connections
-and joins every thread, so nothing outlives the test. Use the `feed_server` fixture below.
+and joins every thread, so nothing outlives the test. Tests use it through the `feed_server`
+fixture (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -31,10 +32,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 from urllib.parse import unquote, urlsplit
-
-import pytest
-
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
 
 @dataclass(frozen=True)
@@ -376,10 +373,3 @@ def _blocks(size: int, block: int = 64 * 1024) -> Iterator[bytes]:
         part = min(block, size - sent)
         sent += part
         yield b"a" * part
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    """A running FeedServer on 127.0.0.1 serving seeds/ plus the routes a test adds."""
-    with FeedServer(directory=SEEDS) as server:
-        yield server

@@ -1,6 +1,6 @@
 """Many small feeds behind one asyncio server process, with latency, faults and a request log.
 
-    python -m tests.faults.feedserver --feeds 5000 --hosts 50 --latency 0.075
+    python -m harness.farm --feeds 5000 --hosts 50 --latency 0.075
 
 prints one JSON line ({"control": URL, "feeds": [URL, ...]}) and serves until killed. Feed i
 lives on 127.0.0.(1 + i % hosts): the fetcher allows two requests at once per host, as it
@@ -17,7 +17,13 @@ Faults, per feed or for all: `error` (HTTP 500), `timeout` (no answer for `hang`
     /_/bump?feeds=A-B&count=K  add K stories to feeds A..B (all when no feeds)
     /_/expected?feeds=A-B      the stories served so far by feed: {feed: [guid, ...]}
 
-Use tests.faults.feedclient.FeedServerProcess from a test or a benchmark.
+Tests and benchmarks start it with FeedServerProcess (at the end of this module):
+
+    with FeedServerProcess(feeds=12, hosts=4, latency=0.05) as server:
+        server.urls                  # one URL per feed
+        server.mode("error", "0-3")  # feeds 0..3 answer 500 from now on
+        server.bump(count=2)         # every feed gets two new stories
+        server.log()                 # every request so far: (feed, unix time, status)
 """
 
 from __future__ import annotations
@@ -29,11 +35,14 @@ import hashlib
 import json
 import random
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from html import escape
 from urllib.parse import parse_qsl, urlsplit
+
+from harness.procs import Proc, launch
 
 MODES = ("ok", "error", "timeout", "garbage", "slow")
 _TEXT = (
@@ -245,8 +254,64 @@ async def serve(args: argparse.Namespace) -> None:
     await asyncio.Event().wait()
 
 
+class FeedServerProcess:
+    """The feed server in its own process: start(), the feed URLs, control calls, stop()."""
+
+    def __init__(self, **options: float) -> None:
+        self.options = options
+        self.process: Proc | None = None
+        self.control_url = ""
+        self.urls: list[str] = []
+
+    def start(self) -> FeedServerProcess:
+        """Start the server and read its URLs; return self."""
+        args = [f"--{k.replace('_', '-')}={v}" for k, v in self.options.items()]
+        self.process = launch("farm", ["-m", "harness.farm", *args], None, announce=True)
+        first = json.loads(self.process.first_line)
+        self.control_url, self.urls = first["control"], first["feeds"]
+        return self
+
+    def stop(self) -> None:
+        """Stop the server process."""
+        if self.process is not None:
+            self.process.kill()
+
+    def __enter__(self) -> FeedServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def call(self, action: str, **query: object) -> dict[str, object]:
+        """Run one control action and return its JSON answer."""
+        qs = "&".join(f"{k}={v}" for k, v in query.items() if v is not None)
+        url = f"{self.control_url}/_/{action}?{qs}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            answer: dict[str, object] = json.loads(response.read())
+        return answer
+
+    def log(self, since: int = 0) -> tuple[int, list[tuple[int, float, int]]]:
+        """Return (next index, requests since `since` as (feed, unix time, status))."""
+        answer = self.call("log", since=since)
+        entries = answer["entries"]
+        assert isinstance(entries, list)
+        return int(str(answer["next"])), [(int(f), float(t), int(s)) for f, t, s in entries]
+
+    def mode(self, mode: str, feeds: str | None = None) -> None:
+        """Switch feeds (all, or "A-B") to a mode: ok, error, timeout, garbage, slow."""
+        self.call("mode", mode=mode, feeds=feeds)
+
+    def bump(self, feeds: str | None = None, count: int = 1) -> None:
+        """Add `count` new stories to feeds (all, or "A-B")."""
+        self.call("bump", feeds=feeds, count=count)
+
+    def expected(self, feeds: str | None = None) -> dict[int, list[str]]:
+        """Return the GUIDs every feed has served so far, by feed index."""
+        return {int(k): v for k, v in self.call("expected", feeds=feeds).items()}  # type: ignore[misc]
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.faults.feedserver", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m harness.farm", description=__doc__)
     parser.add_argument("--feeds", type=int, default=10)
     parser.add_argument("--items", type=int, default=3, help="stories per feed at start")
     parser.add_argument("--window", type=int, default=20, help="newest stories a feed shows")
