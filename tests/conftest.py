@@ -33,9 +33,17 @@ DATA = Path(__file__).resolve().parent / "data"
 # -- two speeds: `make test-fast` runs `-m "not slow"` ------------------------------------------
 
 # Fixtures that start child processes or PostgreSQL clusters.
-SLOW_FIXTURES = {"spawn", "cluster"}
-# A test whose own code starts a child process (a `newsbot ROLE`, a server, a docker command).
-SLOW_CALLS = ("subprocess.", "sys.executable", "Newsbot(", "start_role(", "FeedServerProcess(")
+SLOW_FIXTURES = {"spawn", "cluster", "summarizer"}
+# A test whose own code starts a child process: a `newsbot ROLE`, a server, a docker command,
+# or the worker (whose summarizer runs in a process of its own by default).
+SLOW_CALLS = (
+    "subprocess.",
+    "sys.executable",
+    "Newsbot(",
+    "start_role(",
+    "FeedServerProcess(",
+    "run_worker",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -58,8 +66,12 @@ def _starts_processes(item: pytest.Item) -> bool:
 # -- guards -----------------------------------------------------------------------------------
 
 
-class OffLoopbackError(OSError):
-    """A test tried to reach an address that is not this machine."""
+class OffLoopbackError(ConnectionRefusedError):
+    """A test tried to connect to an address that is not this machine."""
+
+
+class OffLoopbackLookupError(socket.gaierror):
+    """A test tried to look up a name other than localhost (a DNS query would leave)."""
 
 
 def _loopback(address: object) -> bool:
@@ -75,29 +87,33 @@ def _loopback(address: object) -> bool:
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
-    """Refuse, and fail the test for, any connection or name lookup off 127.0.0.1."""
-    attempts: list[object] = []
+    """Refuse every connection and name lookup off 127.0.0.1; fail a test that connected.
+
+    A lookup of a name (say a seed feed's example.com article link) fails as it would on a
+    machine without network, so nothing is sent and the code's offline path runs; an attempt
+    to connect to another address fails the test at the end, whatever the code made of it.
+    """
+    connects: list[object] = []
     real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
     real_getaddrinfo = socket.getaddrinfo
 
-    def refuse(what: object) -> OffLoopbackError:
-        attempts.append(what)
-        return OffLoopbackError(f"no_network: tests stay on 127.0.0.1, not {what!r}")
+    def check(address: object) -> None:
+        if not _loopback(address):
+            connects.append(address)
+            raise OffLoopbackError(f"no_network: tests stay on 127.0.0.1, not {address!r}")
 
     def connect(sock: socket.socket, address: object) -> None:
-        if not _loopback(address):
-            raise refuse(address)
+        check(address)
         return real_connect(sock, address)  # type: ignore[arg-type]
 
     def connect_ex(sock: socket.socket, address: object) -> int:
-        if not _loopback(address):
-            raise refuse(address)
+        check(address)
         return real_connect_ex(sock, address)  # type: ignore[arg-type]
 
     def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
         # An address needs no lookup (the fetch guard checks public ones); a name must be ours.
         if host not in (None, "localhost") and not _numeric(host):
-            raise refuse(host)
+            raise OffLoopbackLookupError(socket.EAI_NONAME, f"no_network: not looking up {host}")
         return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
 
     def _numeric(host: object) -> bool:
@@ -110,9 +126,9 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
     monkeypatch.setattr(socket.socket, "connect", connect)
     monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield attempts
-    if attempts:
-        pytest.fail(f"the test tried to leave 127.0.0.1: {attempts}")
+    yield connects
+    if connects:
+        pytest.fail(f"the test tried to connect off 127.0.0.1: {connects}")
 
 
 @pytest.fixture(autouse=True)

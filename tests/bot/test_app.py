@@ -6,9 +6,10 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from telegram.ext import CommandHandler
 
-from bot import help, words
+from bot import help
 from bot.app import ALLOWED_UPDATES, NewsApp, file_base_url, webhook_options
 from harness.botapi import FakeBotAPI
+from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from tests.bot.conftest import ADMIN, USER, press, say
