@@ -217,7 +217,7 @@ async def test_get_updates_confirms_by_offset(bot: Bot, bot_api: FakeBotAPI) -> 
 
 async def test_get_updates_long_polls_until_an_update_comes(bot: Bot, bot_api: FakeBotAPI) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=10))
-    await asyncio.sleep(0.2)
+    await bot_api.wait_for(lambda: bot_api.polls_started() == 1)
     assert not poll.done()
     bot_api.send(12, "/help")
     (update,) = await asyncio.wait_for(poll, timeout=5)
@@ -227,7 +227,7 @@ async def test_get_updates_long_polls_until_an_update_comes(bot: Bot, bot_api: F
 
 async def test_a_second_poller_terminates_the_first(bot: Bot, bot_api: FakeBotAPI) -> None:
     first = asyncio.create_task(bot.get_updates(timeout=10))
-    await asyncio.sleep(0.2)
+    await bot_api.wait_for(lambda: bot_api.polls_started() == 1)
     async with bot_api.make_bot() as other:
         second = asyncio.create_task(other.get_updates(timeout=0))
         with pytest.raises(Conflict, match="terminated by other getUpdates"):

@@ -185,6 +185,11 @@ class FakeBotAPI(UserActions):
                 "last_sent_at": sent[-1].at if sent else None,
             }
 
+    def polls_started(self) -> int:
+        """Return how many getUpdates calls have reached the fake (long polls included)."""
+        with self.state.cond:
+            return self.state.poll_generation
+
     # -- waiting (async tests) ---------------------------------------------------------
 
     async def wait_for(self, check: Callable[[], T | None], timeout: float = 5.0) -> T:
