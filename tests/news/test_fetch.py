@@ -12,7 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from harness.feedserver import FeedServer, Reply, http_date
+from harness.feedserver import FeedServer, Reply
+from harness.http import http_date
 from news.errors import (
     BlockedURLError,
     FetchError,
