@@ -22,10 +22,8 @@ every RetryAfter raises PTB 22's deprecation warning.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import threading
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -34,6 +32,7 @@ from telegram import Bot
 from harness.botapi.server import RemoteBotAPI, Server, push_webhook_updates
 from harness.botapi.state import DEFAULT_TOKEN, JSON, Call, ChatMessage, Limits, State
 from harness.botapi.users import UserActions
+from harness.wait import wait_until
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -194,14 +193,14 @@ class FakeBotAPI(UserActions):
 
     async def wait_for(self, check: Callable[[], T | None], timeout: float = 5.0) -> T:
         """Return check()'s first truthy value, polling; fail after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = check()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"fake Bot API: nothing after {timeout} s")
-            await asyncio.sleep(0.01)
+
+        async def ask() -> T | None:
+            return check()
+
+        try:
+            return await wait_until(ask, within=timeout, every=0.01, what="fake Bot API")
+        except TimeoutError as exc:
+            raise AssertionError(f"fake Bot API: nothing after {timeout} s") from exc
 
     async def wait_sent(
         self, chat_id: int, count: int = 1, timeout: float = 5.0
