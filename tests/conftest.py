@@ -13,12 +13,14 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 import asyncio
 import inspect
 import ipaddress
+import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from harness.botapi import FakeBotAPI
 from harness.feedserver import FeedServer
@@ -155,9 +157,24 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once for this pytest session (closed: no WAL beside it)."""
+    path = tmp_path_factory.mktemp("template") / "newsbot.db"
+
+    async def migrate() -> None:
+        await (await open_store(f"sqlite:///{path}")).close()
+
+    asyncio.run(migrate())
+    return path
+
+
 @pytest.fixture
-async def store(settings: Settings) -> AsyncIterator[Store]:
-    """A fresh SQLite database with the migrations applied."""
+async def store(settings: Settings, sqlite_template: Path) -> AsyncIterator[Store]:
+    """A fresh SQLite database with the migrations applied (a copy of the session's template)."""
+    url = make_url(settings.database_url)
+    assert url.database is not None
+    shutil.copyfile(sqlite_template, url.database)
     s = await open_store(settings.database_url)
     yield s
     await s.close()
