@@ -42,7 +42,8 @@ SLOW_CALLS = (
     "subprocess.",
     "sys.executable",
     "Newsbot(",
-    "start_role(",
+    "start_role",
+    "start_bot_api",
     "FeedServerProcess(",
     "run_worker",
 )
