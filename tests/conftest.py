@@ -34,6 +34,7 @@ DATA = Path(__file__).resolve().parent / "data"
 
 # -- two speeds: `make test-fast` runs `-m "not slow"` ------------------------------------------
 
+FAULTS = Path(__file__).resolve().parent / "faults"  # every test there runs real processes
 # Fixtures that start child processes or PostgreSQL clusters.
 SLOW_FIXTURES = {"spawn", "cluster", "summarizer"}
 # A test whose own code starts a child process: a `newsbot ROLE`, a server, a docker command,
@@ -57,7 +58,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def _starts_processes(item: pytest.Item) -> bool:
-    if "faults" in item.path.parts or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+    if item.path.is_relative_to(FAULTS) or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
         return True
     function = getattr(item, "function", None)
     if function is None:
