@@ -41,8 +41,9 @@ pytest: $(STAMP) postgres
 
 test: lint typecheck pytest
 
+# One pytest worker per core (pytest-xdist); each has its own template databases.
 test-fast: $(STAMP) postgres
-	$(BIN)/pytest -q -p no:cacheprovider -m "not slow"
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow" -n auto
 
 bench-quality: $(STAMP)
 	$(BIN)/python -m bench.quality --data $(EVAL)
