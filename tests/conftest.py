@@ -17,6 +17,7 @@ import shutil
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -201,8 +202,17 @@ def pg_template() -> Iterator[str]:
     asyncio.run(admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(scope="session")
+def pg_dropper() -> Iterator[ThreadPoolExecutor]:
+    """A thread that drops the tests' databases while the next tests run (joined at the end)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="pg-drop") as dropper:
+        yield dropper
+
+
 @pytest.fixture
-async def pg_url(request: pytest.FixtureRequest, pg_template: str) -> AsyncIterator[str]:
+async def pg_url(
+    request: pytest.FixtureRequest, pg_template: str, pg_dropper: ThreadPoolExecutor
+) -> AsyncIterator[str]:
     """The URL of a fresh PostgreSQL database, dropped after the test.
 
     Empty (as a migration test or a `db copy` target needs it), unless the test also uses
@@ -214,7 +224,7 @@ async def pg_url(request: pytest.FixtureRequest, pg_template: str) -> AsyncItera
     try:
         yield url
     finally:
-        await drop_database(url)
+        pg_dropper.submit(asyncio.run, drop_database(url))
 
 
 @pytest.fixture
