@@ -1,4 +1,4 @@
-"""A feed of one-word teasers and their article pages, on a FeedServer (tests.servers)."""
+"""A feed of one-word teasers and their article pages, on a FeedServer (harness.feedserver)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
-from tests.servers import FeedServer, Reply
+from harness.feedserver import FeedServer, Reply
 
 NEWEST = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 _PARAGRAPH = (

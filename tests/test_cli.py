@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from harness.feedserver import FeedServer
 from tests.conftest import SEEDS
-from tests.servers import FeedServer
 
 SEED_STORY = "Trump's Second Putin Summit Plan"
 

@@ -7,6 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from bot.app import NewsApp
+from harness.botapi import FakeBotAPI
+from harness.feedserver import FeedServer
 from jobs.plan import plan_due_digests
 from jobs.poll import poll_due_feeds
 from jobs.summarize import summarize_pending
@@ -17,8 +19,6 @@ from news.storage.db import Store
 from news.storage.feeds import list_feeds
 from news.storage.tables import outbox
 from tests.bot.conftest import ADMIN, USER, Clock, add_articles, bot_settings, running_bot, say
-from tests.botapi import FakeBotAPI
-from tests.servers import FeedServer
 
 RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Local &amp; Fresh</title><link>http://example.org/</link>

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from sqlalchemy import select
 
 from bot.app import NewsApp
+from harness.botapi import FakeBotAPI
 from jobs.deliver import drain_once
 from news import words
 from news.settings import Settings
@@ -27,7 +28,6 @@ from tests.bot.conftest import (
     running_bot,
     say,
 )
-from tests.botapi import FakeBotAPI
 
 GROUP = -200
 OWNER, GROUP_ADMIN, MEMBER = 7, 8, 9

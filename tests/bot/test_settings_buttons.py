@@ -18,12 +18,12 @@ from bot.settings_screens import (
     time_screen,
     zone_screen,
 )
+from harness.botapi import FakeBotAPI
 from news import words
 from news.models import Feed, Subscription
 from news.storage.db import Store
 from news.storage.subscriptions import get_subscription
 from tests.bot.conftest import USER, press, say
-from tests.botapi import FakeBotAPI
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 BIG_ID = 2**62  # the largest feed id a button accepts

@@ -10,16 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.botapi import FakeBotAPI
+from harness.feedserver import FeedServer
 from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.feeds import add_feed
 from news.subscriptions import subscribe
 from tests.bot.conftest import ADMIN, USER, add_articles
-from tests.botapi import FakeBotAPI
 from tests.e2e.conftest import Newsbot, child_env, until
 from tests.e2e.test_webhook import free_port
-from tests.servers import FeedServer
 
 SUBSCRIBER = 502
 

@@ -7,14 +7,15 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select
 
-from bench.procs import role_env, wait_until
+from harness.feedserver import FeedServer
+from harness.procs import role_env
+from harness.wait import wait_until
 from news.pages import EXTRACT_CONCURRENCY
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.tables import articles
 from tests.faults.conftest import Spawn
 from tests.faults.helpers import add_feeds, stored_stories
-from tests.servers import FeedServer
 from tests.teasers import page_path, serve_teasers
 
 ITEMS = 5000

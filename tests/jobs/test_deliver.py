@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from telegram import Bot
 
+from harness.botapi import FakeBotAPI
 from jobs.deliver import drain_once, max_in_flight, run_sender
 from news.chats import deactivate_chat, move_chat
 from news.settings import Settings
@@ -23,7 +24,6 @@ from news.storage.searches import get_search, save_search
 from news.storage.subscriptions import get_subscription
 from news.storage.tables import outbox as outbox_table
 from news.subscriptions import subscribe
-from tests.botapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = 9001

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from harness.feedserver import FeedServer
 from jobs.poll import poll_due_feeds
 from jobs.summarize import summarize_pending
 from news.digests import Digests
@@ -18,7 +19,6 @@ from news.settings import Settings
 from news.storage import feeds as feed_store
 from news.storage.db import Store, open_store
 from news.storage.tables import articles
-from tests.servers import FeedServer
 from tests.teasers import page_path, serve_teasers
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)

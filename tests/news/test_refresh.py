@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from harness.feedserver import FeedServer
 from jobs.poll import poll_due_feeds
 from jobs.summarize import summarize_pending
 from news.fetch import Fetcher
@@ -20,7 +21,6 @@ from news.storage import feeds as feed_store
 from news.storage.db import Store, open_store
 from news.storage.tables import articles
 from tests.conftest import DATA
-from tests.servers import FeedServer
 
 NOW = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 SAMPLE = sorted(p for p in (DATA / "feeds").rglob("*") if p.is_file() and p.suffix != ".md")
