@@ -35,6 +35,7 @@ from telegram.ext import (
     ExtBot,
     JobQueue,
 )
+from telegram.request import BaseRequest
 
 from bot import admin, chats, commands, errors, help, search, settings_menu
 from bot.services import SERVICES_KEY, Clock, Services, utc_now
@@ -77,17 +78,21 @@ def build_application(
     *,
     fetcher: Fetcher | None = None,
     clock: Clock = utc_now,
+    polling_request: BaseRequest | None = None,
 ) -> NewsApp:
     """Return the Application with services in bot_data and every handler registered.
 
     Without a fetcher one is made here and closed in post_shutdown (or shutdown()).
+    `polling_request` replaces the HTTP request getUpdates goes through.
     """
     if settings.telegram_token is None:
         raise ValueError("NEWSBOT_TELEGRAM_TOKEN is not set")
     owned = fetcher is None
+    builder = ApplicationBuilder()
+    if polling_request is not None:
+        builder = builder.get_updates_request(polling_request)
     application = (
-        ApplicationBuilder()
-        .token(settings.telegram_token.get_secret_value())
+        builder.token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .base_file_url(file_base_url(settings.telegram_base_url))
         .defaults(

@@ -4,7 +4,9 @@ A role that needs Telegram (bot, sender) first initializes its Bot (getMe), retr
 errors and 5xx with a capped exponential backoff and one log line per attempt, and says in
 its Readiness why it is not ready meanwhile. Only an answer that cannot change ends it: 401 or
 404 for the token (TokenRefused). Once running, PTB's Updater retries getUpdates by itself;
-polling_failed gives those retries the same one-line log.
+polling_failed gives those retries the same one-line log, and PollingRequest (the request
+getUpdates goes through) keeps the Readiness current: not ready while the Bot API is lost,
+ready again with its next answer.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 from telegram.error import InvalidToken, NetworkError, RetryAfter, TelegramError
+from telegram.request import HTTPXRequest
 
 from news.observe import Readiness
 
@@ -90,3 +94,25 @@ def polling_failed(token: str) -> Callable[[TelegramError], None]:
         log.warning("getUpdates failed, PTB retries error=%s", describe(exc, token))
 
     return report
+
+
+class PollingRequest(HTTPXRequest):
+    """getUpdates' HTTP request (PTB's default one) that reports to a Readiness as it goes."""
+
+    def __init__(self, readiness: Readiness, name: str) -> None:
+        super().__init__(connection_pool_size=1)  # what PTB builds for getUpdates
+        self._readiness = readiness
+        self._name = name
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        """Send the request; mark `name` waiting on a network failure or a 5xx, else ready."""
+        try:
+            code, payload = await super().do_request(*args, **kwargs)
+        except NetworkError as exc:
+            self._readiness.wait(self._name, f"Bot API unreachable ({type(exc).__name__})")
+            raise
+        if code >= 500:
+            self._readiness.wait(self._name, f"Bot API answers {code}")
+        else:
+            self._readiness.ready(self._name)
+        return code, payload

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Coroutine
 from typing import TYPE_CHECKING
 
 from bot.http_server import serving
-from bot.reach import TokenRefused, initialize_when_reachable, polling_failed
+from bot.reach import PollingRequest, TokenRefused, initialize_when_reachable, polling_failed
 from jobs.deliver import run_sender, sender_bot
 from jobs.leader import run_as_leader
 from jobs.worker import Deps, run_worker
@@ -80,7 +80,9 @@ async def bot_role(
     """Answer Telegram updates: long polling, or a webhook when NEWSBOT_WEBHOOK_URL is set."""
     from bot.app import build_application, shutdown, startup
 
-    application = build_application(settings, store, fetcher=fetcher)
+    application = build_application(
+        settings, store, fetcher=fetcher, polling_request=PollingRequest(readiness, "bot")
+    )
     token = application.bot.token
     try:
         if not await initialize_when_reachable(

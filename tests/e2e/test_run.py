@@ -179,9 +179,13 @@ async def test_newsbot_run_waits_out_an_unreachable_bot_api(
             return "getUpdates failed" in newsbot.log()
 
         await until(polling_retried, 30, "a failed getUpdates")
+        status, body = await healthz(http_port)
+        assert status == 503
+        assert "bot: Bot API unreachable" in str(body["reason"])
         with api:  # back, with Telegram's memory of the chat and the updates
             api.send(USER, "/help")
             assert await api.wait_sent(USER, count=2, timeout=60)
+            await until(ready, 30, "/healthz to say ready again")
             exit_status = newsbot.terminate()
     log = newsbot.log()
 
