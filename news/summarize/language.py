@@ -1,9 +1,9 @@
-"""Language detection (py3langid, model inside the wheel) and sumy's per-language resources."""
+"""Language detection (py3langid, model inside the wheel), stemmers and stop words."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -55,17 +55,24 @@ _EXTRA_STOP_WORDS: dict[str, frozenset[str]] = {"russian": _RUSSIAN_STOP_WORDS}
 # Below this probability the detector is guessing; news text that short is summarized as
 # English-ish (no stemming) rather than with a wrong stemmer.
 _MIN_CONFIDENCE = 0.5
-_SAMPLE_CHARS = 1000
+# py3langid walks the sample byte by byte in Python: its cost is the sample's length. 300 to
+# 1,000 characters give the same language on every dev-set and test text (bench/results/speed.md).
+_SAMPLE_CHARS = 400
 _LETTERS = re.compile(r"[^\W\d_]")
 
 
 @dataclass(frozen=True, slots=True)
 class LanguageKit:
-    """What sumy needs for one language: a stemmer and stop words (both may be no-ops)."""
+    """What rating needs for one language: a stemmer and stop words (both may be no-ops)."""
 
     code: str
     stem: Callable[[str], str]
     stop_words: frozenset[str]
+
+    def terms(self, words: Sequence[Sequence[str]]) -> list[list[str]]:
+        """Return each sentence's words lower-cased and stemmed, stop words left out."""
+        stop_words, stem = self.stop_words, self.stem
+        return [[stem(w) for w in map(str.lower, ws) if w not in stop_words] for ws in words]
 
 
 @lru_cache(maxsize=1)
