@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+import Stemmer
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
-from sumy.nlp.stemmers import Stemmer, null_stemmer
+from sumy.nlp.stemmers import Stemmer as SumyStemmer
+from sumy.nlp.stemmers import null_stemmer
 from sumy.utils import get_stop_words
 
-# ISO 639-1 code -> sumy's language name, for every language where sumy has a stemmer
-# (NLTK's Snowball, which needs no data download, or sumy's own) and the text is split at
-# periods the way our splitter expects (Latin, Cyrillic and Greek scripts).
+# ISO 639-1 code -> sumy's language name, for every language with a stemmer (Snowball's in C
+# from PyStemmer, or sumy's own for Slovak and Ukrainian) where the text is split at periods
+# the way our splitter expects (Latin, Cyrillic and Greek scripts).
 SUMY_LANGUAGES: dict[str, str] = {
     "en": "english",
     "de": "german",
@@ -51,13 +54,16 @@ _RUSSIAN_STOP_WORDS = frozenset(
     )
 )
 _EXTRA_STOP_WORDS: dict[str, frozenset[str]] = {"russian": _RUSSIAN_STOP_WORDS}
+_SNOWBALL = frozenset(Stemmer.algorithms())
+_THREAD = threading.local()
 
 # Below this probability the detector is guessing; news text that short is summarized as
 # English-ish (no stemming) rather than with a wrong stemmer.
 _MIN_CONFIDENCE = 0.5
-# py3langid walks the sample byte by byte in Python: its cost is the sample's length. 300 to
-# 1,000 characters give the same language on every dev-set and test text (bench/results/speed.md).
-_SAMPLE_CHARS = 400
+# py3langid walks the sample byte by byte in Python, so its cost is the sample's length; 150
+# to 1,000 characters gave the same language on every dev-set text, newspaper4k's test pages
+# in 14 languages and our tests, and 300 keeps a margin.
+_SAMPLE_CHARS = 300
 _LETTERS = re.compile(r"[^\W\d_]")
 
 
@@ -97,21 +103,30 @@ def language_kit(code: str) -> LanguageKit:
     name = SUMY_LANGUAGES.get(code)
     if name is None:
         return LanguageKit(code, null_stemmer, frozenset())
-    stemmer: Callable[[str], str] = Stemmer(name)
-    try:
-        stemmer("probe")
-    except ValueError:
-        # sumy's Polish and Greek stemmers need optional packages; stop words still help.
-        stemmer = null_stemmer
     try:
         stop_words = get_stop_words(name)
     except LookupError:
         stop_words = _EXTRA_STOP_WORDS.get(name, frozenset())
-    return LanguageKit(code, _cached(stemmer), frozenset(w.lower() for w in stop_words))
+    return LanguageKit(code, _cached(_stemmer(name)), frozenset(w.lower() for w in stop_words))
+
+
+def _stemmer(name: str) -> Callable[[str], str]:
+    """Return Snowball's stemmer in C (PyStemmer) or, for the languages it lacks, sumy's."""
+    if name in _SNOWBALL:
+        # PyStemmer's stemmers are not thread-safe: one per thread.
+        def snowball(word: str) -> str:
+            stemmers: dict[str, Stemmer.Stemmer] = _THREAD.__dict__.setdefault("stemmers", {})
+            if name not in stemmers:
+                stemmers[name] = Stemmer.Stemmer(name, 0)  # no cache: _cached() is the cache
+            return str(stemmers[name].stemWord(word))
+
+        return snowball
+    stemmer: Callable[[str], str] = SumyStemmer(name)
+    return stemmer
 
 
 def _cached(stemmer: Callable[[str], str]) -> Callable[[str], str]:
-    # Snowball stemming costs ~10 µs a word; news vocabulary repeats, so memoize per language.
+    # News vocabulary repeats: memoized, a word costs a dictionary lookup after its first time.
     @lru_cache(maxsize=65536)
     def stem(word: str) -> str:
         return str(stemmer(word))
