@@ -1,22 +1,22 @@
-"""Sentence rating: position-aware centrality (PacSum's idea), with redundancy removal.
+"""Sentence rating: centrality with a lead prior and a length weight, without repeats.
 
 Stock graph rankers (LexRank, TextRank) lose to the lead on news because news puts its point
-first (the inverted pyramid). Zheng & Lapata's PacSum ("Sentence Centrality Revisited", 2019)
-keeps what works in LexRank, how central a sentence is to the rest of the article, but makes
-the graph directed: being similar to what *follows* counts fully, being similar to what came
-before counts less, since a sentence that later ones elaborate is the one that introduces
-the story. Here:
+first (the inverted pyramid). The rating keeps what works in LexRank, how central a sentence
+is to the rest of the article, and weighs it by position and length:
 
     score(s_i) = (forward_i + BACKWARD * backward_i) * words_i ** LENGTH / (r_i + 1) ** POSITION
 
 forward_i and backward_i are the sums of the cosine similarities of s_i (stemmed content
 words) to the sentences after and before it, words_i its length in words (a short sentence
-says little on its own) and r_i its rank among the candidates (a lead prior). Picking then
+says little on its own) and r_i its rank among the candidates (the lead prior). BACKWARD < 1
+is PacSum's directed centrality (Zheng & Lapata 2019: being similar to what follows counts
+more than being similar to what came before); BACKWARD = 1 is LexRank's degree. Picking then
 skips any sentence that says again what a picked one said: REDUNDANCY or more of the content
 words of the shorter of the two are in the other (a readability rule, not a fit).
 
-The weights are one default for every language, chosen by k-fold cross-validation on the dev
-sets: bench/quality.py reruns the choice and reports the held-out scores.
+The weights are one default for every language, the choice of 5-fold cross-validation over a
+small grid on the three dev sets; bench/quality.py reruns the choice and reports the scores
+on the folds held out (bench/results/quality.md).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ _EPSILON = 1e-6
 
 @dataclass(frozen=True, slots=True)
 class Weights:
-    """The rating's three weights (see the module docstring)."""
+    """The rating's three weights (POSITION, BACKWARD, LENGTH in the module docstring)."""
 
     position: float = 0.25
     backward: float = 1.0
