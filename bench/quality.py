@@ -52,6 +52,7 @@ GRID = tuple(
     for length in (0.0, 0.25, 0.5)
 )
 FOLDS = 5
+NOTES = "## Notes"
 
 
 @dataclass(frozen=True)
@@ -244,6 +245,12 @@ def _weights(weights: Weights) -> str:
     )
 
 
+def _notes(path: Path) -> str:
+    """Return the hand-written notes of an earlier report (from NOTES on), kept across runs."""
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return old[old.find(NOTES) :] if NOTES in old else ""
+
+
 def main() -> None:
     """Run the benchmark and write bench/results/quality.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -275,7 +282,7 @@ def main() -> None:
     command = " ".join(["python -m bench.quality", *sys.argv[1:]])
     text += f"\nCommand: `{command}` ({time.perf_counter() - started:.0f} s)\n"
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    args.out.write_text(text + _notes(args.out), encoding="utf-8")
     print(text)
 
 
