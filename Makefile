@@ -1,4 +1,5 @@
 # newsbot: `make demo` runs the main job, `make test` runs every check. Both build what they need.
+# `make test-fast` is the edit loop: every test that starts no process (see tests/conftest.py).
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -10,7 +11,7 @@ EVAL ?= ../shared/eval
 BENCH_SEARCH_ARGS ?= --reuse
 export TEST_DATABASE_URL
 
-.PHONY: demo test lint typecheck pytest postgres venv clean \
+.PHONY: demo test test-fast lint typecheck pytest postgres venv clean \
 	bench-quality bench-speed bench-extract bench-ingest bench-search bench-delivery bench-scale soak
 
 venv: $(STAMP)
@@ -39,6 +40,10 @@ pytest: $(STAMP) postgres
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest
+
+# One pytest worker per core (pytest-xdist); each has its own template databases.
+test-fast: $(STAMP) postgres
+	$(BIN)/pytest -q -p no:cacheprovider -m "not slow" -n auto
 
 bench-quality: $(STAMP)
 	$(BIN)/python -m bench.quality --data $(EVAL)

@@ -6,7 +6,7 @@
 
 Each subscriber gets its own digest (10 of 300 sample articles, rotated, so no two render
 alike), rendered by news.render and planned into the outbox with outbox.enqueue. The fake Bot
-API runs in its own process (`python -m tests.botapi`) with a global cap of --rate messages/s
+API runs in its own process (`python -m harness.botapi`) with a global cap of --rate messages/s
 and Telegram's per-chat limits; the sender (jobs.deliver, same --rate) drains the outbox.
 Reported: messages/s at the server as a fraction of the cap (goal >= 0.95), planning and
 rendering cost per subscriber, peak RSS, 429s, and messages lost or sent twice (goal 0 and 0).
@@ -35,6 +35,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 
 from bench.report import publish
+from harness.botapi import DEFAULT_TOKEN, RemoteBotAPI
 from jobs.deliver import DeliveryStats, drain_once, sender_bot
 from news.digest import build_digest
 from news.models import Article
@@ -43,7 +44,6 @@ from news.settings import Settings
 from news.storage import outbox
 from news.storage.db import Store, open_store
 from news.storage.tables import outbox as outbox_table
-from tests.botapi import DEFAULT_TOKEN, RemoteBotAPI
 
 RESULTS = Path(__file__).resolve().parent / "results"
 POOL = 300
@@ -120,7 +120,7 @@ async def plan(store: Store, subscribers: int, per_digest: int) -> tuple[float, 
 def start_fake(rate: float) -> tuple[subprocess.Popen[str], str]:
     """Start the fake Bot API in its own process; return it and its base URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.botapi", "--rate", str(rate)],
+        [sys.executable, "-m", "harness.botapi", "--rate", str(rate)],
         stdout=subprocess.PIPE,
         text=True,
     )

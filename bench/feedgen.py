@@ -7,16 +7,15 @@ language detector says "en"; sentence lengths follow a log-normal around 21 word
 them are ~30-word teasers whose link leads to an article page wrapped in the boilerplate of a
 real news site (navigation, related links, ads, cookie banner, inline CSS and scripts).
 
-The server is a small asyncio HTTP/1.1 server (keep-alive, gzip, ETag/Last-Modified -> 304)
-run in its own process, so its CPU does not share the GIL with the pipeline being measured.
-It listens on several loopback addresses (127.0.0.1 .. 127.0.0.K), one per "site", because
-the fetcher allows only two requests at once per host, as it should for real sites.
+The server is the harness's asyncio HTTP/1.1 server (harness.http: keep-alive, ETag and
+Last-Modified -> 304; gzip here) run in its own process, so its CPU does not share the GIL with
+the pipeline being measured. It listens on several loopback addresses (127.0.0.1 ..
+127.0.0.K), one per "site", because the fetcher allows only two requests at once per host.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import gzip
 import hashlib
 import json
@@ -30,6 +29,7 @@ from multiprocessing.connection import Connection
 import numpy as np
 
 from bench.report import FUNCTION_WORDS
+from harness.http import Answer, Responder, host_of, http_date, not_modified, serve_hosts
 
 _SYLLABLES = (
     "ka ri to mo na le vi sa do pe lu ba ne chi ro fa gu te mi zo ha ku se ya po ti ma "
@@ -228,11 +228,6 @@ def make_items(
     return items
 
 
-def http_date(when: datetime) -> str:
-    """Return `when` as an HTTP-date."""
-    return email.utils.format_datetime(when.astimezone(UTC), usegmt=True)
-
-
 def rss(title: str, base: str, items: list[Item]) -> bytes:
     """Return an RSS 2.0 document; the story in content:encoded, its start in description."""
     parts = [
@@ -308,81 +303,37 @@ def build_site(
     return site
 
 
-def host_of(feed: int, hosts: int) -> str:
-    """Return the loopback address of feed `feed`'s site."""
-    return f"127.0.0.{1 + feed % hosts}"
+def respond(site: Site) -> Responder:
+    """Return the server's answer function: the site's documents, gzip, 304s and /_stats."""
 
-
-def _fresh(res: Resource, headers: dict[str, str]) -> bool:
-    """Return whether the client's validators match (RFC 9110 13.1.1-2): answer 304."""
-    if_none_match = headers.get("if-none-match")
-    if res.etag and if_none_match:
-        return res.etag in {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
-    since = headers.get("if-modified-since")
-    if res.last_modified and since:
-        if since == res.last_modified:
-            return True
-        try:
-            return email.utils.parsedate_to_datetime(since) >= email.utils.parsedate_to_datetime(
-                res.last_modified
-            )
-        except (TypeError, ValueError):
-            return False
-    return False
-
-
-class _HTTP(asyncio.Protocol):
-    """HTTP/1.1 with keep-alive, GET only: enough for a fetcher, and fast."""
-
-    def __init__(self, site: Site) -> None:
-        self.site = site
-        self.buffer = b""
-        self.transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
-            head, self.buffer = self.buffer[:end].decode("latin-1"), self.buffer[end + 4 :]
-            self.respond(head)
-
-    def respond(self, head: str) -> None:
-        assert self.transport is not None
-        lines = head.split("\r\n")
-        path = lines[0].split(" ")[1].split("?")[0]
-        headers: dict[str, str] = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
+    async def answer(target: str, headers: dict[str, str]) -> Answer:
+        path = target.split("?")[0]
         host = headers.get("host", "").split(":")[0]
         extra: list[str] = []
         if path == "/_stats":
-            status, body, kind = 200, self.stats_body(), "application/json"
-        elif (res := self.site.resources.get(host + path)) is None:
-            status, body, kind = 404, b"not found", "text/plain"
+            reply = Answer(200, "application/json", stats_body(site))
+        elif (res := site.resources.get(host + path)) is None:
+            reply = Answer(404, "text/plain", b"not found")
         else:
             extra = [f"ETag: {res.etag}"] if res.etag else []
             extra += [f"Last-Modified: {res.last_modified}"] if res.last_modified else []
-            status, body, kind = 200, res.body, res.content_type
-            if _fresh(res, headers):
-                status, body = 304, b""
+            reply = Answer(200, res.content_type, res.body, extra)
+            if not_modified(headers, res.etag, res.last_modified):
+                reply.status, reply.body = 304, b""
             elif "gzip" in headers.get("accept-encoding", ""):
-                body = res.gz
+                reply.body = res.gz
                 extra.append("Content-Encoding: gzip")
-        self.site.statuses[status] = self.site.statuses.get(status, 0) + 1
-        self.site.bytes_out += len(body)
-        reason = {200: "OK", 304: "Not Modified", 404: "Not Found"}[status]
-        lines = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {kind}", *extra]
-        lines.append(f"Content-Length: {len(body)}")
-        self.transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        site.statuses[reply.status] = site.statuses.get(reply.status, 0) + 1
+        site.bytes_out += len(reply.body)
+        return reply
 
-    def stats_body(self) -> bytes:
-        site = self.site
-        cpu = {"cpu_seconds": time.process_time(), "bytes_out": site.bytes_out}
-        return json.dumps({**site.stats, **cpu, "statuses": site.statuses}).encode()
+    return answer
+
+
+def stats_body(site: Site) -> bytes:
+    """Return the server's counters and CPU seconds as JSON."""
+    cpu = {"cpu_seconds": time.process_time(), "bytes_out": site.bytes_out}
+    return json.dumps({**site.stats, **cpu, "statuses": site.statuses}).encode()
 
 
 async def _serve(
@@ -390,12 +341,7 @@ async def _serve(
 ) -> None:
     loop = asyncio.get_running_loop()
     site = Site()
-    servers: list[asyncio.Server] = []
-    ports: dict[str, int] = {}
-    for k in range(hosts):
-        server = await loop.create_server(lambda: _HTTP(site), host_of(k, hosts), 0, backlog=1024)
-        servers.append(server)
-        ports[host_of(k, hosts)] = server.sockets[0].getsockname()[1]
+    ports = await serve_hosts(hosts, respond(site))
     started = time.perf_counter()
     built = build_site(feeds, items, teaser_share, hosts, ports)
     site.resources, site.feeds = built.resources, built.feeds
@@ -410,8 +356,6 @@ async def _serve(
     stop = asyncio.Event()
     loop.add_reader(conn.fileno(), stop.set)  # the parent sends "stop" or goes away
     await stop.wait()
-    for server in servers:
-        server.close()
 
 
 def serve(conn: Connection, feeds: int, items: int, teaser_share: float, hosts: int) -> None:

@@ -38,11 +38,12 @@ import httpx
 from sqlalchemy import Connection, event, func, select
 
 import jobs.summarize
+import news.pages
 import news.refresh
 from bench import feedgen
 from jobs.poll import PollReport, poll_due_feeds
-from jobs.schedule import SUMMARIZE_EVERY
 from jobs.summarize import Summarizer, summarize_article, summarize_pending
+from jobs.worker import SUMMARIZE_EVERY
 from news.fetch import Fetcher
 from news.models import Article
 from news.settings import Settings
@@ -188,7 +189,7 @@ def stage_cpu(into: dict[str, float]) -> Iterator[None]:
     """
     targets = [
         (news.refresh, "parse_feed", "parse"),
-        (news.refresh, "extract", "extract"),
+        (news.pages, "extract", "extract"),
         (jobs.summarize, "summarize_article", "summarize"),
     ]
     originals = [getattr(module, attr) for module, attr, _ in targets]

@@ -3,7 +3,7 @@
     make bench-scale                                    # the full run (about 10 minutes)
     .venv/bin/python -m bench.scale --feeds 500 --subscribers 3000 --deliver-seconds 30
 
-Polling. A feed server process (tests/faults/feedserver.py) serves --feeds RSS feeds on
+Polling. A feed server process (harness/farm.py) serves --feeds RSS feeds on
 --hosts loopback addresses, each request answered after --latency s (+- --jitter). For each
 count in --workers, a fresh PostgreSQL database gets every feed, that many `newsbot worker`
 processes start at once, and the run ends when every feed has been polled. Reported: feeds/s
@@ -14,7 +14,7 @@ log), errors, articles stored, and the workers' CPU time.
 Delivery. --subscribers private chats subscribe in the last run's database (its articles make
 the digests), their digests are due now, and plan_due_digests writes them into the outbox
 (timed). One `newsbot sender` process drains it through the fake Bot API (`python -m
-tests.botapi`, global cap --rate msg/s, Telegram's per-chat limits) for --deliver-seconds
+harness.botapi`, global cap --rate msg/s, Telegram's per-chat limits) for --deliver-seconds
 (0: until the outbox is empty), then stops (SIGTERM). Reported: the rate at the server as a
 fraction of the cap (goal >= 0.95), messages lost (rows marked sent that Telegram never got,
 or failed; goal 0) and sent twice (goal 0), and rows still waiting when the time box ended.
@@ -37,21 +37,16 @@ from pathlib import Path
 
 from sqlalchemy import func, insert, select
 
-from bench.procs import (
-    create_database,
-    drop_database,
-    role_env,
-    start_bot_api,
-    start_role,
-    wait_until,
-)
 from bench.report import publish
+from harness.botapi import DEFAULT_TOKEN, RemoteBotAPI
+from harness.farm import FeedServerProcess
+from harness.pg import create_database, drop_database
+from harness.procs import role_env, start_bot_api, start_role
+from harness.wait import wait_until
 from jobs.plan import plan_due_digests
 from news.settings import Settings
 from news.storage.db import Store, open_store
 from news.storage.tables import articles, feeds, outbox, subscriptions
-from tests.botapi import DEFAULT_TOKEN, RemoteBotAPI
-from tests.faults.feedclient import FeedServerProcess
 
 RESULTS = Path(__file__).resolve().parent / "results"
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")

@@ -3,7 +3,7 @@
     make soak                                   # 5 minutes
     .venv/bin/python -m bench.soak --minutes 30 --feeds 1000
 
-A fresh PostgreSQL database, a feed server process (tests/faults/feedserver.py) whose feeds keep
+A fresh PostgreSQL database, a feed server process (harness/farm.py) whose feeds keep
 changing (every few seconds a tenth of them get a new story), --subscribers private chats whose
 digests come due in turn (a sixth of them every 30 s, so the worker plans and the sender sends
 all the time), and users writing to the bot through the fake Bot API (/search, /digest, /help,
@@ -31,20 +31,14 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from bench.procs import (
-    Proc,
-    create_database,
-    drop_database,
-    role_env,
-    start_bot_api,
-    start_role,
-)
 from bench.report import publish
 from bench.scale import seed_feeds, seed_subscribers
+from harness.botapi import DEFAULT_TOKEN, RemoteBotAPI
+from harness.farm import FeedServerProcess
+from harness.pg import create_database, drop_database
+from harness.procs import Proc, role_env, start_bot_api, start_role
 from news.storage.db import Store, open_store
 from news.storage.tables import articles, outbox, subscriptions
-from tests.botapi import DEFAULT_TOKEN, RemoteBotAPI
-from tests.faults.feedclient import FeedServerProcess
 
 RESULTS = Path(__file__).resolve().parent / "results"
 ROLES = ("worker", "sender", "bot")

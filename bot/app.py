@@ -5,8 +5,10 @@ The Application owns the bot's services (settings, store, fetcher) in bot_data; 
 run_polling/run_webhook call both; code that drives the Application by hand (`async with app:`)
 calls startup() and shutdown() itself. Poll or hook with allowed_updates=ALLOWED_UPDATES.
 It does not schedule jobs: the composition root does.
-Nothing is kept in process memory between updates, so several bot replicas (webhook mode
-behind a proxy) can share the work: buttons carry ids that are looked up in the database.
+No conversation state is kept in process memory, so several bot replicas (webhook mode
+behind a proxy) can share the work: buttons carry ids that are looked up in the database, and
+a reply to the time zone question is known by the question it answers. What a process does
+keep is its own: the rate limiter's counters and PTB's queue of updates not yet handled.
 """
 
 from __future__ import annotations

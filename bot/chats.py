@@ -25,8 +25,8 @@ from telegram.ext import (
 
 from bot.services import chat_and_message, get_settings, get_store, is_bot_admin, now
 from news import words
-from news.storage.searches import migrate_searches
-from news.storage.subscriptions import migrate_chat, subscribe, unsubscribe
+from news.chats import deactivate_chat, move_chat
+from news.subscriptions import subscribe, unsubscribe
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ async def my_chat_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     chat, old, new = change.chat, change.old_chat_member.status, change.new_chat_member.status
     log.info("bot membership chat_id=%s type=%s old=%s new=%s", chat.id, chat.type, old, new)
     if new in GONE:
-        if await unsubscribe(get_store(context), chat.id, now=now(context)):
+        if (await deactivate_chat(get_store(context), chat.id, now=now(context))).was_active:
             log.info("subscription stopped: bot removed or blocked chat_id=%s", chat.id)
         return
     if chat.type in GROUP_TYPES and old in GONE:
@@ -111,11 +111,16 @@ async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def follow_migration(context: ContextTypes.DEFAULT_TYPE, old: int, new: int) -> None:
-    """Move a chat's subscription and saved searches from `old` to `new` (repeatable)."""
-    store = get_store(context)
-    moved = await migrate_chat(store, old, new, now=now(context))
-    await migrate_searches(store, old, new)
-    log.info("chat migrated old_chat_id=%s new_chat_id=%s moved=%s", old, new, moved)
+    """Move everything of chat `old` (subscription, messages, searches) to `new` (repeatable)."""
+    move = await move_chat(get_store(context), old, new, now=now(context))
+    log.info(
+        "chat migrated old_chat_id=%s new_chat_id=%s subscription=%s messages=%s searches=%s",
+        old,
+        new,
+        move.subscription,
+        move.messages,
+        move.searches,
+    )
 
 
 def _channel_ref(arg: str) -> str | int:

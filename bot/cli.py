@@ -110,7 +110,15 @@ def configure_logging(
     )
     # httpx logs request URLs at INFO, and Bot API URLs contain the token.
     # python-telegram-bot logs the Bot API URL (with the token) and every update at DEBUG.
-    for name in ("httpx", "httpcore", "apscheduler", "trafilatura", "htmldate", "alembic"):
+    for name in (
+        "httpx",
+        "httpcore",
+        "apscheduler",
+        "trafilatura",
+        "htmldate",
+        "alembic",
+        "tornado",
+    ):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("telegram").setLevel(max(logging.INFO, level))
 

@@ -9,16 +9,21 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import charset_normalizer
+
 from news.digests import Digests
 from news.errors import NewsbotError
 from news.models import Feed, SearchHit
 from news.render import render_text
 from news.storage import articles as article_store
 from news.storage.db import Store
+from news.text import first_words
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-# Snippet match markers, as news.storage.search writes them.
+# How much of a query that found nothing is repeated back.
+QUERY_WORDS, QUERY_CHARS = 20, 100
+# Snippet match markers, as news.snippets writes them.
 _MARKS = str.maketrans({"\x02": "", "\x03": ""})
 
 
@@ -47,6 +52,23 @@ def read_source(source: str) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise NewsbotError(f"cannot read {source}: {exc.strerror}") from exc
+
+
+def read_text(source: str) -> str:
+    """Return the text of a file path, file: URL or `-`; refuse empty files and binary data."""
+    raw = read_source(source)
+    name = "standard input" if source == "-" else source
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # Not UTF-8: an older encoding (cp1251, latin-1...), or no text at all.
+        best = charset_normalizer.from_bytes(raw).best()
+        if best is None:
+            raise NewsbotError(f"{name} is binary data, not text") from None
+        text = str(best)
+    if not text.strip():
+        raise NewsbotError(f"{name} is empty: there is no text in it")
+    return text
 
 
 def parse_since(value: str, now: datetime) -> datetime:
@@ -95,7 +117,10 @@ async def digest_text(store: Store, *, since: datetime, until: datetime, limit: 
 def search_text(hits: Sequence[SearchHit], query: str) -> str:
     """Return search results as numbered plain-text entries, best first."""
     if not hits:
-        return f"No articles match {query!r}."
+        # A pasted page as the query is not echoed back whole.
+        return (
+            f"No articles match {first_words(query, words=QUERY_WORDS, max_chars=QUERY_CHARS)!r}."
+        )
     blocks = []
     for number, hit in enumerate(hits, start=1):
         article = hit.article

@@ -30,7 +30,8 @@ from news.models import Subscription
 from news.render import format_when, render_html
 from news.storage.articles import newest_article_at
 from news.storage.feeds import list_feeds
-from news.storage.subscriptions import get_subscription, subscribe, unsubscribe
+from news.storage.subscriptions import get_subscription
+from news.subscriptions import subscribe, unsubscribe
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from news import words
 from news.errors import QueryError
 from news.models import SearchHit
 from news.render import render_article, render_search_results
+from news.search import PER_PAGE, search_page
 from news.storage.articles import get_article
-from news.storage.search import PER_PAGE, search_page
 from news.storage.searches import get_search, save_search
 from news.storage.subscriptions import get_subscription
 

@@ -1,7 +1,8 @@
 """/settings: one message with an inline keyboard; each change edits it and confirms.
 
-Button data is "st:<action>[:<arg>[:<page>]]", at most a few bytes, and everything else is read
-from the database on each press, so any bot replica can handle any button. Typed forms do the
+Button data is "st:<button>[:<arg>[:<page>]]" (settings_screens.Button names what a button
+does), well under Telegram's 64 bytes, and everything else is read from the database on each
+press, so any bot replica can handle any button. Typed forms do the
 same without buttons: `/settings time 07:30`, `/settings tz Europe/Berlin`, `/settings articles 5`.
 """
 
@@ -28,9 +29,12 @@ from bot.services import chat_and_message, get_store, now
 from bot.settings_screens import (
     COUNTS,
     MINUTES,
+    PREFIX,
     ZONES,
+    Button,
     Screen,
     count_screen,
+    data,
     feeds_screen,
     frequency_screen,
     main_screen,
@@ -40,10 +44,11 @@ from bot.settings_screens import (
     zone_screen,
 )
 from news import words
+from news.digest_times import FREQUENCIES, parse_time
 from news.models import Feed, Subscription
-from news.schedule import FREQUENCIES, parse_time
 from news.storage.feeds import list_feeds
-from news.storage.subscriptions import get_subscription, update_subscription
+from news.storage.subscriptions import get_subscription
+from news.subscriptions import update_subscription
 
 log = logging.getLogger(__name__)
 
@@ -65,18 +70,25 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         await message.reply_text(words.NOT_SUBSCRIBED_SETTINGS, reply_markup=keyboard)
         return
     args = context.args or []
-    feeds_total = len(await list_feeds(store))
     if not args:
-        await _send_screen(message, main_screen(sub, feeds_total))
+        await _send_screen(message, main_screen(sub, len(await list_feeds(store))))
         return
+    await _typed_reply(context, message, sub, args[0].lower(), " ".join(args[1:]))
+
+
+async def _typed_reply(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, sub: Subscription, key: str, value: str
+) -> None:
+    """Apply a typed change; answer with the settings, the usage line or what was wrong."""
     try:
-        sub, note = await typed_change(context, sub, args[0].lower(), " ".join(args[1:]))
+        sub, note = await typed_change(context, sub, key, value)
     except ValueError as exc:
         await message.reply_text(words.invalid_setting(_sentence(str(exc))))
         return
     if not note:
         await message.reply_text(words.SETTINGS_USAGE)
         return
+    feeds_total = len(await list_feeds(get_store(context)))
     await _send_screen(message, main_screen(sub, feeds_total, words.setting_changed(note)))
 
 
@@ -124,13 +136,7 @@ async def zone_reply(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if sub is None or not sub.active:
         await message.reply_text(words.NOT_SUBSCRIBED_SETTINGS)
         return
-    try:
-        sub, note = await typed_change(context, sub, "tz", message.text or "")
-    except ValueError as exc:
-        await message.reply_text(words.invalid_setting(_sentence(str(exc))))
-        return
-    feeds_total = len(await list_feeds(store))
-    await _send_screen(message, main_screen(sub, feeds_total, words.setting_changed(note)))
+    await _typed_reply(context, message, sub, "tz", message.text or "")
 
 
 class _ZonePromptReply(filters.MessageFilter):
@@ -183,22 +189,28 @@ class StaleButtonError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """A parsed settings button: "st:<kind>[:<arg>[:<page>]]"."""
+    """A parsed settings button: "st:<button>[:<arg>[:<page>]]"."""
 
-    kind: str
+    button: Button
     arg: str = ""
     page: int = 0
 
 
+_BUTTONS = frozenset(button.value for button in Button)
+
+
 def parse_action(data: str) -> Action:
-    """Return the action of a settings button; raise StaleButtonError when malformed."""
+    """Return the action of a settings button; raise StaleButtonError when malformed or old.
+
+    Buttons sent before the buttons had names ("st:t:8") are stale like any unknown data.
+    """
     parts = data.split(":")
-    if parts[0] != "st" or not 2 <= len(parts) <= 4 or len(data) > 64:
+    if parts[0] != PREFIX or not 2 <= len(parts) <= 4 or len(data) > 64:
         raise StaleButtonError(data)
     page = parts[3] if len(parts) == 4 else "0"
-    if not (page.isascii() and page.isdigit()):
+    if parts[1] not in _BUTTONS or not (page.isascii() and page.isdigit()):
         raise StaleButtonError(data)
-    return Action(parts[1], parts[2] if len(parts) >= 3 else "", int(page))
+    return Action(Button(parts[1]), parts[2] if len(parts) >= 3 else "", int(page))
 
 
 def _int(value: str, low: int, high: int) -> int:
@@ -237,58 +249,68 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     await query.answer(note or None)
 
 
+_PICKERS = {
+    Button.MAIN: main_screen,
+    Button.TIME: time_screen,
+    Button.ZONE: zone_screen,
+    Button.FREQUENCY: frequency_screen,
+    Button.ARTICLES: count_screen,
+}
+
+
 async def apply_action(
     context: ContextTypes.DEFAULT_TYPE, sub: Subscription, feeds: list[Feed], action: Action
 ) -> tuple[Screen, str]:
     """Return the screen to show after `action` and its confirmation ("" when just browsing)."""
-    store, at, chat_id, total = get_store(context), now(context), sub.chat_id, len(feeds)
-    kind, arg = action.kind, action.arg
-    pickers = {"m": main_screen, "t": time_screen, "z": zone_screen, "f": frequency_screen}
-    if kind in pickers and not arg:
-        return pickers[kind](sub, total), ""
-    if kind == "n" and not arg:
-        return count_screen(sub, total), ""
-    if kind == "s":
+    total, button, arg = len(feeds), action.button, action.arg
+    if button in _PICKERS and not arg:
+        return _PICKERS[button](sub, total), ""
+    if button is Button.SOURCES:
         return feeds_screen(sub, feeds, _int(arg, 0, 9999)), ""
-    if kind in ("x", "sa"):
-        sub, note = await _toggle_feed(context, sub, feeds, kind, arg)
+    if button in (Button.SOURCE, Button.ALL_SOURCES):
+        sub, note = await _toggle_feed(context, sub, feeds, button, arg)
         return feeds_screen(sub, feeds, action.page, words.setting_changed(note)), note
-    if kind in ("t", "tm"):
-        sub, note = await _pick_time(context, sub, kind, arg)
+    if button in (Button.TIME, Button.MINUTE):
+        sub, note = await _pick_time(context, sub, button, arg)
         stay = sub.frequency in ("twice", "hourly")
         screen = time_screen if stay else main_screen
         return screen(sub, total, words.setting_changed(note)), note
-    if kind == "z":
-        zone = ZONES[_int(arg, 0, len(ZONES) - 1)]
-        sub = await update_subscription(store, chat_id, now=at, timezone=zone)
-        note = words.zone_set(sub.timezone)
-    elif kind == "f":
-        if arg not in FREQUENCIES:
-            raise StaleButtonError(arg)
-        sub = await update_subscription(store, chat_id, now=at, frequency=arg)
-        note = words.frequency_set(sub.frequency)
-    elif kind == "n":
-        sub = await update_subscription(
-            store, chat_id, now=at, max_articles=_int(arg, min(COUNTS), max(COUNTS))
-        )
-        note = words.articles_set(sub.max_articles)
-    elif kind == "p":
-        sub = await update_subscription(
-            store, chat_id, now=at, link_previews=not sub.link_previews
-        )
-        note = words.previews_set(sub.link_previews)
-    elif kind == "d":
+    if button is Button.DONE:
         return Screen(summary(sub, total) + "\n\n" + words.SETTINGS_CLOSED, None), ""
-    else:
-        raise StaleButtonError(kind)
+    sub, note = await _set_one(context, sub, button, arg)
     return main_screen(sub, total, words.setting_changed(note)), note
 
 
+async def _set_one(
+    context: ContextTypes.DEFAULT_TYPE, sub: Subscription, button: Button, arg: str
+) -> tuple[Subscription, str]:
+    """Apply a button that sets one value: a zone, a frequency, an article count, previews."""
+    store, at, chat_id = get_store(context), now(context), sub.chat_id
+    if button is Button.ZONE:
+        zone = ZONES[_int(arg, 0, len(ZONES) - 1)]
+        sub = await update_subscription(store, chat_id, now=at, timezone=zone)
+        return sub, words.zone_set(sub.timezone)
+    if button is Button.FREQUENCY:
+        if arg not in FREQUENCIES:
+            raise StaleButtonError(arg)
+        sub = await update_subscription(store, chat_id, now=at, frequency=arg)
+        return sub, words.frequency_set(sub.frequency)
+    if button is Button.ARTICLES:
+        count = _int(arg, min(COUNTS), max(COUNTS))
+        sub = await update_subscription(store, chat_id, now=at, max_articles=count)
+        return sub, words.articles_set(sub.max_articles)
+    if button is Button.PREVIEWS:
+        previews = not sub.link_previews
+        sub = await update_subscription(store, chat_id, now=at, link_previews=previews)
+        return sub, words.previews_set(sub.link_previews)
+    raise StaleButtonError(button)
+
+
 async def _pick_time(
-    context: ContextTypes.DEFAULT_TYPE, sub: Subscription, kind: str, arg: str
+    context: ContextTypes.DEFAULT_TYPE, sub: Subscription, button: Button, arg: str
 ) -> tuple[Subscription, str]:
     current = [parse_time(t) for t in sub.digest_times]
-    if kind == "tm":
+    if button is Button.MINUTE:
         minute = _int(arg, 0, 59)
         if minute not in MINUTES:
             raise StaleButtonError(arg)
@@ -314,11 +336,11 @@ async def _toggle_feed(
     context: ContextTypes.DEFAULT_TYPE,
     sub: Subscription,
     feeds: list[Feed],
-    kind: str,
+    button: Button,
     arg: str,
 ) -> tuple[Subscription, str]:
     every = {f.id for f in feeds}
-    if kind == "sa":
+    if button is Button.ALL_SOURCES:
         chosen: set[int] | None = None
     else:
         feed_id = _int(arg, 1, 2**62)
@@ -340,8 +362,8 @@ def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
     """Return /settings, its buttons and the time zone reply."""
     return [
         CommandHandler("settings", settings_command),
-        CallbackQueryHandler(ask_zone, pattern=r"^st:zt$"),
-        CallbackQueryHandler(settings_button, pattern=r"^st(:|$)"),
+        CallbackQueryHandler(ask_zone, pattern=f"^{data(Button.TYPED_ZONE)}$"),
+        CallbackQueryHandler(settings_button, pattern=f"^{PREFIX}(:|$)"),
         MessageHandler(
             filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGE & _ZonePromptReply(),
             zone_reply,

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
+from enum import StrEnum
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from news import words
+from news.digest_times import FREQUENCIES, format_time, parse_time
 from news.models import Feed, Subscription
-from news.schedule import FREQUENCIES, format_time, parse_time
 
 ZONES = (
     "UTC",
@@ -32,6 +33,31 @@ COUNTS = (3, 5, 10, 15, 20, 30)
 MINUTES = (0, 15, 30, 45)
 FEEDS_PER_PAGE = 8
 BUTTON_TITLE_CHARS = 28
+
+
+PREFIX = "st"
+
+
+class Button(StrEnum):
+    """What a settings button does; the value goes in its callback data."""
+
+    MAIN = "main"
+    TIME = "time"  # the time picker, or with an hour: that hour
+    MINUTE = "minute"  # with a minute: hourly digests at that minute
+    ZONE = "zone"  # the zone picker, or with an index into ZONES: that zone
+    TYPED_ZONE = "zone-typed"  # ask for a zone name in a reply
+    FREQUENCY = "frequency"  # the picker, or with a frequency: that one
+    ARTICLES = "articles"  # the picker, or with a number: that many articles
+    SOURCES = "sources"  # with a page: that page of the source toggles
+    SOURCE = "source"  # with a feed id and the page: include or leave out that feed
+    ALL_SOURCES = "all-sources"  # with the page: every feed
+    PREVIEWS = "previews"  # link previews on or off
+    DONE = "done"
+
+
+def data(button: Button, *args: object) -> str:
+    """Return the callback data "st:<button>[:<arg>...]" (a few dozen bytes at most)."""
+    return ":".join([PREFIX, button.value, *map(str, args)])
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,16 +111,25 @@ def main_screen(sub: Subscription, feeds_total: int, note: str = "") -> Screen:
     """Return the main settings screen."""
     previews = words.button_previews(sub.link_previews)
     keyboard = [
-        [_button(words.BUTTON_TIME, "st:t"), _button(words.BUTTON_ZONE, "st:z")],
-        [_button(words.BUTTON_FREQUENCY, "st:f"), _button(words.BUTTON_ARTICLES, "st:n")],
-        [_button(words.BUTTON_SOURCES, "st:s:0"), _button(previews, "st:p")],
-        [_button(words.BUTTON_DONE, "st:d")],
+        [
+            _button(words.BUTTON_TIME, data(Button.TIME)),
+            _button(words.BUTTON_ZONE, data(Button.ZONE)),
+        ],
+        [
+            _button(words.BUTTON_FREQUENCY, data(Button.FREQUENCY)),
+            _button(words.BUTTON_ARTICLES, data(Button.ARTICLES)),
+        ],
+        [
+            _button(words.BUTTON_SOURCES, data(Button.SOURCES, 0)),
+            _button(previews, data(Button.PREVIEWS)),
+        ],
+        [_button(words.BUTTON_DONE, data(Button.DONE))],
     ]
     return Screen(summary(sub, feeds_total, note), InlineKeyboardMarkup(keyboard))
 
 
 def _back() -> list[InlineKeyboardButton]:
-    return [_button(words.BUTTON_BACK, "st:m")]
+    return [_button(words.BUTTON_BACK, data(Button.MAIN))]
 
 
 def time_screen(sub: Subscription, feeds_total: int, note: str = "") -> Screen:
@@ -102,10 +137,14 @@ def time_screen(sub: Subscription, feeds_total: int, note: str = "") -> Screen:
     chosen = {parse_time(t) for t in sub.digest_times}
     if sub.frequency == "hourly":
         minute = parse_time(sub.digest_times[0]).minute
-        buttons = [_button(_check(m == minute, f":{m:02d}"), f"st:tm:{m}") for m in MINUTES]
+        buttons = [
+            _button(_check(m == minute, f":{m:02d}"), data(Button.MINUTE, m)) for m in MINUTES
+        ]
     else:
         hours = {t.hour for t in chosen if t.minute == 0}
-        buttons = [_button(_check(h in hours, f"{h:02d}:00"), f"st:t:{h}") for h in range(24)]
+        buttons = [
+            _button(_check(h in hours, f"{h:02d}:00"), data(Button.TIME, h)) for h in range(24)
+        ]
     keyboard = [*_rows(buttons, 4), _back()]
     text = summary(sub, feeds_total, note) + "\n\n" + words.SETTINGS_PICK_TIME
     return Screen(text, InlineKeyboardMarkup(keyboard))
@@ -113,8 +152,14 @@ def time_screen(sub: Subscription, feeds_total: int, note: str = "") -> Screen:
 
 def zone_screen(sub: Subscription, feeds_total: int, note: str = "") -> Screen:
     """Return the time zone picker."""
-    buttons = [_button(_check(z == sub.timezone, z), f"st:z:{i}") for i, z in enumerate(ZONES)]
-    keyboard = [*_rows(buttons, 2), [_button(words.BUTTON_TYPE_ZONE, "st:zt")], _back()]
+    buttons = [
+        _button(_check(z == sub.timezone, z), data(Button.ZONE, i)) for i, z in enumerate(ZONES)
+    ]
+    keyboard = [
+        *_rows(buttons, 2),
+        [_button(words.BUTTON_TYPE_ZONE, data(Button.TYPED_ZONE))],
+        _back(),
+    ]
     text = summary(sub, feeds_total, note) + "\n\n" + words.SETTINGS_PICK_ZONE
     return Screen(text, InlineKeyboardMarkup(keyboard))
 
@@ -122,7 +167,7 @@ def zone_screen(sub: Subscription, feeds_total: int, note: str = "") -> Screen:
 def frequency_screen(sub: Subscription, feeds_total: int, note: str = "") -> Screen:
     """Return the frequency picker."""
     buttons = [
-        _button(_check(f == sub.frequency, words.FREQUENCY_NAMES[f]), f"st:f:{f}")
+        _button(_check(f == sub.frequency, words.FREQUENCY_NAMES[f]), data(Button.FREQUENCY, f))
         for f in FREQUENCIES
     ]
     keyboard = [*_rows(buttons, 2), _back()]
@@ -132,7 +177,9 @@ def frequency_screen(sub: Subscription, feeds_total: int, note: str = "") -> Scr
 
 def count_screen(sub: Subscription, feeds_total: int, note: str = "") -> Screen:
     """Return the article count picker."""
-    buttons = [_button(_check(n == sub.max_articles, str(n)), f"st:n:{n}") for n in COUNTS]
+    buttons = [
+        _button(_check(n == sub.max_articles, str(n)), data(Button.ARTICLES, n)) for n in COUNTS
+    ]
     keyboard = [*_rows(buttons, 3), _back()]
     text = summary(sub, feeds_total, note) + "\n\n" + words.SETTINGS_PICK_COUNT
     return Screen(text, InlineKeyboardMarkup(keyboard))
@@ -148,18 +195,18 @@ def feeds_screen(sub: Subscription, feeds: list[Feed], page: int, note: str = ""
         [
             _button(
                 _check(included is None or f.id in included, _short(f.title or f.url)),
-                f"st:x:{f.id}:{page}",
+                data(Button.SOURCE, f.id, page),
             )
         ]
         for f in shown
     ]
     nav = []
     if page > 0:
-        nav.append(_button(words.BUTTON_PREVIOUS, f"st:s:{page - 1}"))
+        nav.append(_button(words.BUTTON_PREVIOUS, data(Button.SOURCES, page - 1)))
     if page < pages - 1:
-        nav.append(_button(words.BUTTON_NEXT, f"st:s:{page + 1}"))
+        nav.append(_button(words.BUTTON_NEXT, data(Button.SOURCES, page + 1)))
     keyboard += [nav] if nav else []
-    keyboard += [[_button(words.BUTTON_ALL_FEEDS, f"st:sa:{page}")], _back()]
+    keyboard += [[_button(words.BUTTON_ALL_FEEDS, data(Button.ALL_SOURCES, page))], _back()]
     text = summary(sub, len(feeds), note) + "\n\n" + words.SETTINGS_PICK_FEEDS
     return Screen(text, InlineKeyboardMarkup(keyboard))
 

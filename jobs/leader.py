@@ -10,25 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 from collections.abc import Callable, Coroutine
 
-from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from news.storage import locks
 from news.storage.db import Store
 
 log = logging.getLogger(__name__)
 
 Work = Callable[[asyncio.Event], Coroutine[object, object, None]]
-
-
-def lock_key(name: str) -> int:
-    """Return a stable signed 64-bit advisory lock key for `name`."""
-    digest = hashlib.sha256(f"newsbot:{name}".encode()).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 async def run_as_leader(
@@ -38,32 +31,20 @@ async def run_as_leader(
     if store.is_sqlite:
         await work(stop)
         return
-    key = lock_key(name)
+    key = locks.lock_key(name)
     while not stop.is_set():
         try:
             async with store.engine.connect() as conn:
-                if await _try_lock(conn, key):
+                if await locks.try_lock(conn, key):
                     log.info("leader lock acquired role=%s", name)
                     await _lead(conn, work, stop, check_every)
-                    await _unlock(conn, key)
+                    await locks.unlock(conn, key)
                 else:
                     log.debug("standby: lock held elsewhere role=%s", name)
         except (SQLAlchemyError, OSError) as exc:
             log.warning("leader lock lost or unavailable role=%s error=%s", name, exc)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=check_every)
-
-
-async def _try_lock(conn: AsyncConnection, key: int) -> bool:
-    result = await conn.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key})
-    await conn.commit()
-    return bool(result.scalar_one())
-
-
-async def _unlock(conn: AsyncConnection, key: int) -> None:
-    with contextlib.suppress(SQLAlchemyError, OSError):
-        await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
-        await conn.commit()
 
 
 async def _lead(conn: AsyncConnection, work: Work, stop: asyncio.Event, every: float) -> None:
@@ -75,8 +56,7 @@ async def _lead(conn: AsyncConnection, work: Work, stop: asyncio.Event, every: f
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=every)
             if not stop.is_set() and not task.done():
-                await conn.execute(text("SELECT 1"))
-                await conn.commit()
+                await locks.ping(conn)
     except (DBAPIError, OSError):
         log.warning("leader connection lost: stopping the work")
         raise

@@ -25,14 +25,15 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from news.digest_times import slot_key
 from news.digests import LRU, Digests, window_start
 from news.models import Subscription
 from news.render import render_html
-from news.schedule import slot_key
 from news.settings import Settings
 from news.storage import outbox
 from news.storage.db import Store
-from news.storage.subscriptions import advance_planned, claim_due
+from news.storage.subscriptions import claim_due
+from news.subscriptions import advance_planned
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,8 @@ from news.digest import StoryKeys, build_digest
 from news.models import Article, Digest, Subscription
 from news.storage.articles import window_candidates
 from news.storage.db import Store
-from news.storage.subscriptions import INITIAL_WINDOW, mark_digest_sent
+from news.storage.subscriptions import mark_digest_sent
+from news.subscriptions import INITIAL_WINDOW
 
 # How many articles of a window a digest chooses from; the digest caps what it shows.
 WINDOW_ARTICLES = 200

@@ -1,17 +1,18 @@
-"""Observability: Prometheus metrics, and a tiny HTTP server for GET /healthz and GET /metrics.
+"""Observability: the Prometheus metrics, and what GET /healthz and GET /metrics answer.
 
-Every role (bot, worker, sender, run) serves both on NEWSBOT_HTTP_PORT when it is set. The
-server is a few lines of asyncio rather than another web framework: it answers two GETs.
+Every role (bot, worker, sender, run) serves both on NEWSBOT_HTTP_PORT when it is set; the
+HTTP server itself is the face's (bot/http.py). A role that still waits for something it needs
+(the Bot API) says so in its Readiness, and /healthz answers 503 with the reason until then.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import Counter, Gauge, Histogram, generate_latest
 from sqlalchemy.exc import SQLAlchemyError
 
 from news.storage import health
@@ -39,11 +40,33 @@ FEEDS_DUE = Gauge("newsbot_feeds_due", "Feeds due for a poll")
 FEEDS_FAILING = Gauge("newsbot_feeds_failing", "Feeds whose last poll failed")
 UNSUMMARIZED = Gauge("newsbot_articles_unsummarized", "Articles waiting for a summary")
 
-MAX_REQUEST = 8192
+
+@dataclass(slots=True)
+class Readiness:
+    """What a process still waits for before it can do its work: name -> reason."""
+
+    waiting: dict[str, str] = field(default_factory=dict)
+
+    def wait(self, name: str, reason: str) -> None:
+        """Record that `name` is not ready yet, and why."""
+        self.waiting[name] = reason
+
+    def ready(self, name: str) -> None:
+        """Record that `name` is ready."""
+        self.waiting.pop(name, None)
+
+    def reason(self) -> str | None:
+        """Return why the process is not ready, or None when it is."""
+        return "; ".join(f"{name}: {why}" for name, why in self.waiting.items()) or None
 
 
-async def healthz(store: Store, role: str) -> tuple[int, bytes]:
-    """Return (status, JSON body): 200 when the database answers, 503 when it does not."""
+async def healthz(
+    store: Store, role: str, readiness: Readiness | None = None
+) -> tuple[int, bytes]:
+    """Return (status, JSON body): 200 when the database answers and nothing is awaited.
+
+    503 when the database does not answer, or while the readiness names what is awaited.
+    """
     now = datetime.now(UTC)
     try:
         snap = await health.snapshot(store, now=now)
@@ -60,6 +83,10 @@ async def healthz(store: Store, role: str) -> tuple[int, bytes]:
         "outbox_pending": snap.outbox_pending,
         "outbox_lag_seconds": _age(snap.outbox_oldest_at, now),
     }
+    waiting = readiness.reason() if readiness else None
+    if waiting:
+        body |= {"status": "not ready", "reason": waiting}
+        return 503, json.dumps(body).encode()
     return 200, json.dumps(body).encode()
 
 
@@ -83,41 +110,3 @@ async def metrics(store: Store) -> bytes:
     except (SQLAlchemyError, OSError) as exc:
         log.warning("metrics: database unreachable error=%s", type(exc).__name__)
     return generate_latest()
-
-
-async def serve(store: Store, *, role: str, host: str, port: int) -> asyncio.Server:
-    """Start the /healthz and /metrics server and return it (the caller closes it)."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            request = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
-            method, path, *_ = request[:MAX_REQUEST].decode("latin-1").split(" ", 2)
-            status, ctype, body = await _route(store, role, method, path.split("?")[0])
-            head = (
-                f"HTTP/1.1 {status} {'OK' if status == 200 else 'Error'}\r\n"
-                f"Content-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-                "Connection: close\r\n\r\n"
-            )
-            writer.write(head.encode() + (body if method != "HEAD" else b""))
-            await writer.drain()
-        except (TimeoutError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError):
-            pass  # a client that sent no proper request gets no answer
-        except ConnectionError:
-            pass
-        finally:
-            writer.close()
-
-    server = await asyncio.start_server(handle, host, port, limit=MAX_REQUEST)
-    log.info("observability server listening role=%s port=%s", role, port)
-    return server
-
-
-async def _route(store: Store, role: str, method: str, path: str) -> tuple[int, str, bytes]:
-    if method not in ("GET", "HEAD"):
-        return 405, "text/plain", b"method not allowed\n"
-    if path == "/healthz":
-        status, body = await healthz(store, role)
-        return status, "application/json", body
-    if path == "/metrics":
-        return 200, CONTENT_TYPE_LATEST, await metrics(store)
-    return 404, "text/plain", b"not found: try /healthz or /metrics\n"

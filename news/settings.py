@@ -57,8 +57,14 @@ class Settings(BaseSettings):
         description="User-Agent sent with every request",
     )
     connect_timeout: float = Field(10.0, gt=0, description="Seconds to wait for a connection")
+    # news/fetch: each silence is bounded by this, a whole request by connect + 2 x read.
     read_timeout: float = Field(
-        20.0, gt=0, description="Seconds to wait for data, and overall per request"
+        20.0,
+        gt=0,
+        description=(
+            "Seconds a server may stay silent; a whole request may take the connect timeout "
+            "plus twice this (50 s by default)"
+        ),
     )
     max_body_bytes: int = Field(
         10 * 1024 * 1024, gt=0, description="Largest feed or page body downloaded, in bytes"
@@ -93,6 +99,11 @@ class Settings(BaseSettings):
         80,
         ge=0,
         description="Feed texts shorter than this many words are completed from the article page",
+    )
+    pages_per_round: int = Field(
+        50,
+        ge=1,
+        description="Article pages fetched per feed and round at most (the rest: next rounds)",
     )
     summary_sentences: int = Field(3, ge=1, le=10, description="Sentences per summary")
     summary_max_chars: int = Field(600, ge=100, description="Longest summary, in characters")

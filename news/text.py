@@ -120,11 +120,15 @@ def _unescape_leftovers(text: str) -> str:
     return _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
 
 
-def first_words(text: str, *, words: int = 12, max_chars: int = 100) -> str:
-    """Return the opening words of `text` on one line, with "…" when cut short."""
+def first_words(text: str, *, words: int = 12, max_chars: int | None = 100) -> str:
+    """Return the opening words of `text` on one line, with "…" when cut short.
+
+    A title made up from a text keeps the defaults; a search snippet takes more words and no
+    character cap.
+    """
     tokens = one_line(text).split(" ")
     head = " ".join(tokens[:words])
-    if len(head) > max_chars:
+    if max_chars is not None and len(head) > max_chars:
         head = head[:max_chars].rsplit(" ", 1)[0] or head[:max_chars]
     return head + ("…" if head != " ".join(tokens) else "")
 

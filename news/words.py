@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from news import tghtml
 
@@ -134,6 +134,9 @@ NO_MORE_RESULTS = "No more results."
 ARTICLE_GONE = "That article is no longer available."
 BUTTON_PREVIOUS = "◀️ Previous"
 BUTTON_NEXT = "Next ▶️"
+# Why a query finds nothing to search for (also the command line's answer, so plain text).
+EMPTY_QUERY = "Type a few words to search for, like: climate summit"
+ONLY_EXCLUDED = "Add a word to search for, not only words to leave out, like: climate -sports"
 
 
 def nothing_found(query: str) -> str:
@@ -277,6 +280,42 @@ def feeds_set(count: int | None) -> str:
 ALL = "all"
 
 
+# Why a setting was refused: plain text, which invalid_setting escapes and the bot capitalizes.
+NO_DIGEST_TIME = "choose at least one digest time"
+NO_FEED_CHOSEN = "choose at least one feed, or all feeds"
+SUBSCRIBE_FIRST = "this chat is not subscribed yet: send /subscribe first"
+
+
+def not_a_time(value: str) -> str:
+    """Return why `value` is refused as a digest time."""
+    return f"{value!r} is not a time of day like 08:00"
+
+
+def not_a_zone(name: str) -> str:
+    """Return why `name` is refused as a time zone."""
+    return f"{name!r} is not a time zone like Europe/Berlin"
+
+
+def too_many_times(most: int) -> str:
+    """Return why more than `most` digest times are refused."""
+    return f"choose at most {most} digest times"
+
+
+def articles_out_of_range(most: int) -> str:
+    """Return why an article count outside 1..`most` is refused."""
+    return f"the number of articles must be between 1 and {most}"
+
+
+def unknown_frequency(choices: Sequence[str]) -> str:
+    """Return why a frequency other than `choices` is refused."""
+    return f"frequency must be one of: {', '.join(choices)}"
+
+
+def unknown_feeds(feed_ids: Sequence[str]) -> str:
+    """Return why feed ids we do not have are refused."""
+    return f"unknown feed: {', '.join(feed_ids)}"
+
+
 def invalid_setting(reason: str) -> str:
     """Return the answer to a setting that could not be saved."""
     return f"⚠️ {esc(reason)}"
@@ -373,6 +412,14 @@ def no_such_feed(ref: str) -> str:
 def feed_removed(feed_id: int, title: str) -> str:
     """Return the confirmation of /removefeed."""
     return f"🗑 Removed {feed_id}. <b>{esc(title)}</b> and its articles."
+
+
+def delivery_failed(*, chat_id: int, row_id: int, slot: str, part: int, error: str) -> str:
+    """Return the admins' alert about a message Telegram refused (it is not sent again)."""
+    return (
+        f"⚠️ <b>Delivery failed</b>\nchat {chat_id}, outbox row {row_id} "
+        f"({esc(slot)} part {part}):\n{esc(error[:300])}"
+    )
 
 
 def stats(

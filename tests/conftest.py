@@ -1,30 +1,139 @@
-"""Shared fixtures: settings, and a fresh SQLite or PostgreSQL database per test."""
+"""Shared fixtures: settings, fresh SQLite or PostgreSQL databases, the local servers, guards.
+
+The servers and process launchers themselves live in the top-level `harness` package, which
+the benchmarks share; this module only turns them into fixtures.
+"""
 
 from __future__ import annotations
 
 import os
-import uuid
 
 # PTB 22 warns on every RetryAfter unless durations are timedeltas; warnings are errors here.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
-from collections.abc import AsyncIterator
+import asyncio
+import inspect
+import ipaddress
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy.engine import make_url
 
-from news.settings import Settings, async_database_url
+from harness.botapi import FakeBotAPI
+from harness.feedserver import FeedServer
+from harness.pg import admin_execute, create_database, database_url, drop_database
+from news.settings import Settings
 from news.storage.db import Store, open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 DATA = Path(__file__).resolve().parent / "data"
-pytest_plugins = ["tests.servers", "tests.botapi"]
 
-PG_URL = async_database_url(
-    os.environ.get("TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
+# -- two speeds: `make test-fast` runs `-m "not slow"` ------------------------------------------
+
+FAULTS = Path(__file__).resolve().parent / "faults"  # every test there runs real processes
+# Fixtures that start child processes or PostgreSQL clusters.
+SLOW_FIXTURES = {"spawn", "cluster", "summarizer"}
+# A test whose own code starts a child process: a `newsbot ROLE`, a server, a docker command,
+# or the worker (whose summarizer runs in a process of its own by default).
+SLOW_CALLS = (
+    "subprocess.",
+    "sys.executable",
+    "Newsbot(",
+    "start_role",
+    "start_bot_api",
+    "FeedServerProcess(",
+    "run_worker",
 )
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test under tests/faults and every test that starts a process."""
+    for item in items:
+        if _starts_processes(item):
+            item.add_marker(pytest.mark.slow)
+
+
+def _starts_processes(item: pytest.Item) -> bool:
+    if item.path.is_relative_to(FAULTS) or SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+        return True
+    function = getattr(item, "function", None)
+    if function is None:
+        return False
+    source = inspect.getsource(function)
+    return any(call in source for call in SLOW_CALLS)
+
+
+# -- guards -----------------------------------------------------------------------------------
+
+
+class OffLoopbackError(ConnectionRefusedError):
+    """A test tried to connect to an address that is not this machine."""
+
+
+class OffLoopbackLookupError(socket.gaierror):
+    """A test tried to look up a name other than localhost (a DNS query would leave)."""
+
+
+def _loopback(address: object) -> bool:
+    if not isinstance(address, tuple):  # AF_UNIX paths (and abstract names)
+        return True
+    try:
+        ip = ipaddress.ip_address(str(address[0]).split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None) or ip
+    return mapped.is_loopback or mapped.is_unspecified
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
+    """Refuse every connection and name lookup off 127.0.0.1; fail a test that connected.
+
+    A lookup of a name (say a seed feed's example.com article link) fails as it would on a
+    machine without network, so nothing is sent and the code's offline path runs; an attempt
+    to connect to another address fails the test at the end, whatever the code made of it.
+    """
+    connects: list[object] = []
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def check(address: object) -> None:
+        if not _loopback(address):
+            connects.append(address)
+            raise OffLoopbackError(f"no_network: tests stay on 127.0.0.1, not {address!r}")
+
+    def connect(sock: socket.socket, address: object) -> None:
+        check(address)
+        return real_connect(sock, address)  # type: ignore[arg-type]
+
+    def connect_ex(sock: socket.socket, address: object) -> int:
+        check(address)
+        return real_connect_ex(sock, address)  # type: ignore[arg-type]
+
+    def getaddrinfo(host: object, *args: object, **kwargs: object) -> object:
+        # An address needs no lookup (the fetch guard checks public ones); a name must be ours.
+        if host not in (None, "localhost") and not _numeric(host):
+            raise OffLoopbackLookupError(socket.EAI_NONAME, f"no_network: not looking up {host}")
+        return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    def _numeric(host: object) -> bool:
+        try:
+            real_getaddrinfo(host, None, flags=socket.AI_NUMERICHOST)  # type: ignore[arg-type]
+        except (socket.gaierror, UnicodeError):
+            return False
+        return True
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    yield connects
+    if connects:
+        pytest.fail(f"the test tried to connect off 127.0.0.1: {connects}")
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +142,9 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("NEWSBOT_"):
             monkeypatch.delenv(name)
+
+
+# -- settings and databases -------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -48,39 +160,76 @@ def settings(tmp_path: Path) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once for this pytest session (closed: no WAL beside it)."""
+    path = tmp_path_factory.mktemp("template") / "newsbot.db"
+
+    async def migrate() -> None:
+        await (await open_store(f"sqlite:///{path}")).close()
+
+    asyncio.run(migrate())
+    return path
+
+
 @pytest.fixture
-async def store(settings: Settings) -> AsyncIterator[Store]:
-    """A fresh SQLite database with the migrations applied."""
+async def store(settings: Settings, sqlite_template: Path) -> AsyncIterator[Store]:
+    """A fresh SQLite database with the migrations applied (a copy of the session's template)."""
+    url = make_url(settings.database_url)
+    assert url.database is not None
+    shutil.copyfile(sqlite_template, url.database)
     s = await open_store(settings.database_url)
     yield s
     await s.close()
 
 
-async def _admin_execute(sql: str) -> None:
-    url = make_url(PG_URL)
-    conn = await asyncpg.connect(
-        host=url.host, port=url.port or 5432, user=url.username, database=url.database
-    )
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
+async def _migrated_template() -> str:
+    name = f"newsbot_tpl_{uuid.uuid4().hex[:12]}"
+    await admin_execute(f'CREATE DATABASE "{name}"')
+    store = await open_store(database_url(name))
+    await store.close()  # CREATE DATABASE ... TEMPLATE needs the template without sessions
+    return name
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """The name of a PostgreSQL database migrated once for this pytest session.
+
+    The name is unique per session, so pytest runs side by side never share (or drop) one.
+    """
+    name = asyncio.run(_migrated_template())
+    yield name
+    asyncio.run(admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def pg_dropper() -> Iterator[ThreadPoolExecutor]:
+    """A thread that drops the tests' databases while the next tests run (joined at the end)."""
+    with ThreadPoolExecutor(1, thread_name_prefix="pg-drop") as dropper:
+        yield dropper
 
 
 @pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """The URL of a fresh, empty PostgreSQL database, dropped after the test."""
-    name = f"newsbot_t_{uuid.uuid4().hex[:12]}"
-    await _admin_execute(f'CREATE DATABASE "{name}"')
+async def pg_url(
+    request: pytest.FixtureRequest, pg_template: str, pg_dropper: ThreadPoolExecutor
+) -> AsyncIterator[str]:
+    """The URL of a fresh PostgreSQL database, dropped after the test.
+
+    Empty (as a migration test or a `db copy` target needs it), unless the test also uses
+    `pg_store`: then it is that store's database, a copy of the session's migrated template.
+    """
+    # any_store asks for pg_store only while it runs, so it is named here too.
+    migrated = {"pg_store", "any_store"} & set(request.fixturenames)
+    url = await create_database("newsbot_t", template=pg_template if migrated else None)
     try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        await _admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        pg_dropper.submit(asyncio.run, drop_database(url))
 
 
 @pytest.fixture
 async def pg_store(pg_url: str) -> AsyncIterator[Store]:
-    """A fresh PostgreSQL database with the migrations applied."""
+    """A fresh PostgreSQL database with the migrations applied (copied from the template)."""
     s = await open_store(pg_url)
     yield s
     await s.close()
@@ -91,3 +240,28 @@ def any_store(request: pytest.FixtureRequest) -> Store:
     """The same test on a fresh SQLite and a fresh PostgreSQL database."""
     name = "store" if request.param == "sqlite" else "pg_store"
     return request.getfixturevalue(name)  # type: ignore[no-any-return]
+
+
+# -- local servers ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def feed_server() -> Iterator[FeedServer]:
+    """A running FeedServer on 127.0.0.1 serving seeds/ plus the routes a test adds."""
+    with FeedServer(directory=SEEDS) as server:
+        yield server
+
+
+@pytest.fixture
+def bot_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBotAPI]:
+    """A fake Bot API serving on 127.0.0.1 for one test.
+
+    PTB_TIMEDELTA opts into PTB 22's timedelta durations: without it, every RetryAfter the
+    fake provokes raises a PTBDeprecationWarning, which this suite turns into an error.
+    """
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    api = FakeBotAPI().start()
+    try:
+        yield api
+    finally:
+        api.stop()

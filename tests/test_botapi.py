@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from telegram import (
@@ -33,7 +32,8 @@ from telegram.error import (
     RetryAfter,
 )
 
-from tests.botapi import FakeBotAPI, Limits, RemoteBotAPI
+from harness.botapi import FakeBotAPI, Limits, RemoteBotAPI
+from harness.procs import start_bot_api
 
 HTML = ParseMode.HTML
 
@@ -217,7 +217,7 @@ async def test_get_updates_confirms_by_offset(bot: Bot, bot_api: FakeBotAPI) -> 
 
 async def test_get_updates_long_polls_until_an_update_comes(bot: Bot, bot_api: FakeBotAPI) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=10))
-    await asyncio.sleep(0.2)
+    await bot_api.wait_for(lambda: bot_api.polls_started() == 1)
     assert not poll.done()
     bot_api.send(12, "/help")
     (update,) = await asyncio.wait_for(poll, timeout=5)
@@ -227,7 +227,7 @@ async def test_get_updates_long_polls_until_an_update_comes(bot: Bot, bot_api: F
 
 async def test_a_second_poller_terminates_the_first(bot: Bot, bot_api: FakeBotAPI) -> None:
     first = asyncio.create_task(bot.get_updates(timeout=10))
-    await asyncio.sleep(0.2)
+    await bot_api.wait_for(lambda: bot_api.polls_started() == 1)
     async with bot_api.make_bot() as other:
         second = asyncio.create_task(other.get_updates(timeout=0))
         with pytest.raises(Conflict, match="terminated by other getUpdates"):
@@ -336,15 +336,9 @@ async def test_updates_go_to_the_webhook_with_its_secret(bot: Bot, bot_api: Fake
     assert update["message"]["text"] == "/start"  # type: ignore[index]
 
 
-async def test_the_standalone_server_serves_another_process(tmp_path: object) -> None:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.botapi", "--rate", "50"],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+async def test_the_standalone_server_serves_another_process(tmp_path: Path) -> None:
+    process, base_url = await asyncio.to_thread(start_bot_api, tmp_path, rate=50)
     try:
-        assert process.stdout is not None
-        base_url = (await asyncio.to_thread(process.stdout.readline)).strip()
         remote = RemoteBotAPI(base_url.removesuffix("/bot"))
         async with Bot(FakeBotAPI().token, base_url=base_url) as bot:
             await bot.send_message(5, "<i>across</i>", parse_mode=HTML)
@@ -355,8 +349,7 @@ async def test_the_standalone_server_serves_another_process(tmp_path: object) ->
         texts = await asyncio.to_thread(remote.control, "texts", chat_id=5)
         assert texts == ["across", "/start"] or texts == ["across"]
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        process.stop(timeout=10)
 
 
 async def test_a_reply_to_a_force_reply_carries_the_question(

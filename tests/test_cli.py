@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from harness.feedserver import FeedServer
 from tests.conftest import SEEDS
-from tests.servers import FeedServer
 
 SEED_STORY = "Trump's Second Putin Summit Plan"
 
@@ -68,6 +68,20 @@ def test_feeds_add_refuses_what_is_not_a_feed(
     assert message in err
     assert out == ""
     assert "Traceback" not in err
+
+
+def test_feeds_add_keeps_its_download_so_the_first_poll_gets_a_304(
+    env: Path, feed_server: FeedServer, capsys
+) -> None:
+    url = feed_server.url("/feeds/atom.xml")
+    assert run(capsys, "feeds", "add", url)[0] == 0
+    code, out, _ = run(capsys, "poll")
+    assert (code, "polled 1 feeds: 0 new articles" in out) == (0, True)
+    assert feed_server.count("/feeds/atom.xml") == 2
+    assert feed_server.last("/feeds/atom.xml").headers.get("if-none-match")
+    code, out, _ = run(capsys, "digest", "--since", "1h")
+    assert code == 0
+    assert "Kestrel reaches version 1.0" in out  # stored by `feeds add`
 
 
 def test_local_files_are_accepted_from_the_command_line(env: Path, capsys) -> None:
@@ -140,6 +154,17 @@ def test_search_never_shows_a_traceback(env: Path, capsys, query: str) -> None:
     assert (code == 0 and out) or (code == 1 and err.startswith("newsbot: "))
 
 
+@pytest.mark.parametrize(
+    "query", ["word " * 20_000, "(x" * 50_000], ids=["100k-words", "100k-one-word"]
+)
+def test_search_does_not_echo_a_huge_query_back(env: Path, capsys, query: str) -> None:
+    code, out, err = run(capsys, "search", query)
+    assert code == 0, err
+    assert out.startswith("No articles match '")
+    assert out.rstrip().endswith("…'.")
+    assert len(out + err) < 200
+
+
 @pytest.mark.parametrize("since", ["yesterday", "-5h", "24x"])
 def test_digest_explains_a_bad_window(env: Path, capsys, since: str) -> None:
     code, _, err = run(capsys, "digest", f"--since={since}")
@@ -166,6 +191,36 @@ def test_extract_and_summarize_missing_files(env: Path, capsys) -> None:
         code, _, err = run(capsys, command, "/no/such/file")
         assert code == 1
         assert "cannot read /no/such/file" in err
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty: there is no text in it"),
+        (b" \n\t\n", "is empty: there is no text in it"),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 8,
+            "is binary data, not text",
+        ),
+    ],
+    ids=["empty", "blank", "png"],
+)
+def test_summarize_refuses_what_is_not_text(
+    env: Path, capsys, content: bytes, message: str
+) -> None:
+    path = env / "input.dat"
+    path.write_bytes(content)
+    code, out, err = run(capsys, "summarize", str(path))
+    assert (code, out) == (1, "")
+    assert err == f"newsbot: {path} {message}\n"
+
+
+def test_summarize_reads_an_older_encoding(env: Path, capsys) -> None:
+    path = env / "cp1251.txt"
+    path.write_bytes("Москва приняла новый бюджет на следующий год.".encode("cp1251"))
+    code, out, _ = run(capsys, "summarize", str(path))
+    assert code == 0
+    assert "бюджет" in out
 
 
 def test_summarize_the_seed_article(env: Path, capsys) -> None:

@@ -1,7 +1,8 @@
-"""Docs checked by tests: the settings reference in README and deploy/.env.example."""
+"""Docs checked by tests: the settings reference and benchmark tables in README, .env.example."""
 
 from pathlib import Path
 
+from bench.report import RESULTS, results_in, with_results
 from news.settings import env_example, markdown_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +17,16 @@ def test_env_example_lists_every_setting() -> None:
 def test_readme_lists_every_setting() -> None:
     readme = (ROOT / "README.md").read_text()
     assert markdown_table() in readme, REGENERATE
+
+
+def test_readme_performance_tables_are_those_of_bench_results() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert with_results(readme) == readme, REGENERATE
+
+
+def test_readme_shows_every_benchmark_results_page() -> None:
+    pages = {page.stem for page in RESULTS.glob("*.md")}
+    assert results_in((ROOT / "README.md").read_text()) == pages
 
 
 def test_readme_opens_with_the_two_commands() -> None:

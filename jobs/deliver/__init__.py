@@ -9,9 +9,10 @@ digest arrive in order.
 
 Outcomes. Accepted: the row is marked sent, and only then. 429: everything waits
 `retry_after`, then the same row goes again. 403 (blocked, kicked, deactivated): the
-subscription is switched off and the chat's pending rows dropped. 400: the row fails with
-Telegram's message and the admins get a short alert through the outbox; never retried, except
-ChatMigrated, which moves the chat's rows and subscription to the supergroup and sends again.
+subscription is switched off and the chat's pending rows dropped (news.chats.deactivate_chat).
+400: the row fails with Telegram's message and the admins get a short alert through the
+outbox; never retried, except ChatMigrated, which moves everything of the chat to the
+supergroup (news.chats.move_chat, as the bot does) and sends again.
 Network errors and 5xx: retried with exponential backoff.
 
 Crashes. Claimed rows carry a lease (their next_attempt_at). A sender that dies leaves them
@@ -21,7 +22,7 @@ arrive twice.
 Use sender_bot(settings) (a plain Bot with a pool that fits), not an Application's bot with
 AIORateLimiter: the sender does its own pacing and must see every RetryAfter.
 
-    pacing.py   Pacer (the global rate), Schedule (rows per chat, which chat may go next)
+    pacing.py   Pacer (the global rate), ChatQueues (rows per chat, which chat may go next)
     sender.py   Sender: claim, send, record each outcome
 """
 

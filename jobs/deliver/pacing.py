@@ -47,11 +47,11 @@ class ChatQueue:
     rows: list[OutboxMessage] = field(default_factory=list)
     ready_at: float = 0.0
     busy: bool = False  # a send to this chat is under way
-    queued: bool = False  # the chat has an entry in the schedule's heap
+    queued: bool = False  # the chat has an entry in the heap of ChatQueues
     recent: deque[float] = field(default_factory=deque)  # last sends, for the per-minute cap
 
 
-class Schedule:
+class ChatQueues:
     """The rows a sender holds, grouped by chat, and which chat may receive next.
 
     A heap orders the chats by `ready_at`, so a chat that must wait (one message a second, 20 a

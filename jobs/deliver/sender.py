@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 import logging
 import math
 import time
@@ -25,13 +24,13 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from jobs.deliver.pacing import ChatQueue, Pacer, Schedule
-from news import observe
+from jobs.deliver.pacing import ChatQueue, ChatQueues, Pacer
+from news import observe, words
+from news.chats import deactivate_chat, move_chat
 from news.models import OutboxMessage
 from news.settings import Settings
 from news.storage import outbox
 from news.storage.db import Store
-from news.storage.subscriptions import migrate_chat
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +100,7 @@ class Sender:
         self.max_in_flight = max_in_flight(settings)
         self.stats = DeliveryStats()
         self._pacer = Pacer(settings.send_rate)
-        self._schedule = Schedule(
+        self._queues = ChatQueues(
             chat_interval=settings.chat_interval, group_per_minute=settings.group_per_minute
         )
         self._tasks: set[asyncio.Task[None]] = set()
@@ -111,6 +110,7 @@ class Sender:
         self._claim_after = 0.0
         self._pruned_at = 0.0
         self._horizon = math.inf  # drain mode: retries later than this are left to the DB
+        self._storage_failed = False
 
     # -- the loop ----------------------------------------------------------------------
 
@@ -145,12 +145,17 @@ class Sender:
 
     async def _loop(self, *, stop: asyncio.Event | None) -> None:
         while stop is None or not stop.is_set():
+            if self._storage_failed:
+                # Telegram took a message the database could not mark: send nothing more until
+                # the database answers again, so only the sends already in flight go twice.
+                await outbox.next_attempt_at(self.store)
+                self._storage_failed = False
             now = time.monotonic()
             await self._maybe_claim(now)
             wait = self._launch_ready(now)
             if wait is None:
                 continue
-            if not self._tasks and not self._schedule.held:
+            if not self._tasks and not self._queues.held:
                 idle_wait = await self._idle_wait(stop)
                 if idle_wait is None:
                     return
@@ -159,13 +164,15 @@ class Sender:
 
     def _launch_ready(self, now: float) -> float | None:
         """Start the next send if one may start now (return None); else return the wait."""
-        chat = self._schedule.peek()
+        chat = self._queues.peek()
+        if self._storage_failed:
+            return 0.0  # the loop checks the database first
         if chat is None or len(self._tasks) >= self.max_in_flight:
             return self._claim_wait(now)
         start = max(chat.ready_at, self._pacer.ready_at())
         if start > now:
             return min(start - now, self._claim_wait(now))
-        row = self._schedule.take(chat)
+        row = self._queues.take(chat)
         self._pacer.take(now)
         task = asyncio.create_task(self._deliver(chat, row))
         self._tasks.add(task)
@@ -199,25 +206,25 @@ class Sender:
     # -- claiming ----------------------------------------------------------------------
 
     def _wants_rows(self, now: float) -> bool:
-        held = len(self._schedule.held)
+        held = len(self._queues.held)
         if held < self.batch:
             return True
         # Held rows all wait (slow groups, retries): claim more so other chats can go.
-        chat = self._schedule.peek()
+        chat = self._queues.peek()
         idle_soon = chat is None or chat.ready_at > now + 0.5
         return idle_soon and held < self.max_held
 
     async def _maybe_claim(self, now: float) -> None:
         if now - self._pruned_at > 30.0:
             self._pruned_at = now
-            self._schedule.prune(now)
+            self._queues.prune(now)
         if now < self._claim_after or not self._wants_rows(now):
             return
         rows = await outbox.claim_batch(
             self.store, now=_utcnow(), limit=self.batch, lease_seconds=self.lease_seconds
         )
         for row in rows:
-            self._schedule.add(row)
+            self._queues.add(row)
         full = len(rows) >= self.batch
         self._claim_after = now if full else now + self.poll_interval
 
@@ -234,9 +241,10 @@ class Sender:
                 row.chat_id,
                 type(exc).__name__,
             )
-            self._schedule.forget(chat, row)
+            self._storage_failed = True
+            self._queues.forget(chat, row)
         finally:
-            self._schedule.finish(chat, time.monotonic())
+            self._queues.finish(chat, time.monotonic())
             self._wake.set()
 
     async def _attempt(self, chat: ChatQueue, row: OutboxMessage) -> None:
@@ -270,7 +278,7 @@ class Sender:
             log.debug("message sent chat_id=%s row=%s", row.chat_id, row.id)
             self.stats.sent += 1
             observe.MESSAGES.labels("sent").inc()
-            self._schedule.sent(chat, row, time.monotonic())
+            self._queues.sent(chat, row, time.monotonic())
 
     async def _record_sent(self, row_id: int, telegram_id: int) -> None:
         """Mark the row sent once the write is committed. Marks that arrive while a write runs
@@ -304,9 +312,9 @@ class Sender:
         observe.MESSAGES.labels("retried").inc()
         at = time.monotonic() + delay
         if at > self._horizon:
-            self._schedule.forget(chat)  # a drain leaves it to the DB (mark_retry held the rest)
+            self._queues.forget(chat)  # a drain leaves it to the DB (mark_retry held the rest)
         else:
-            self._schedule.retry(chat, replace(row, attempts=row.attempts + 1), at)
+            self._queues.retry(chat, replace(row, attempts=row.attempts + 1), at)
 
     async def _rate_limited(self, chat: ChatQueue, row: OutboxMessage, seconds: float) -> None:
         self.stats.rate_limited += 1
@@ -315,15 +323,13 @@ class Sender:
         await self._retry(chat, row, seconds, f"RetryAfter {seconds:g}s")
 
     async def _forbidden(self, chat: ChatQueue, error: str) -> None:
-        now = _utcnow()
-        await outbox.deactivate_chat(self.store, chat.chat_id, now=now)
-        dropped = await outbox.drop_chat(self.store, chat.chat_id, reason=error[:500], now=now)
+        gone = await deactivate_chat(self.store, chat.chat_id, now=_utcnow(), refused=error)
         log.warning(
-            "chat unreachable chat_id=%s dropped=%s error=%s", chat.chat_id, dropped, error
+            "chat unreachable chat_id=%s dropped=%s error=%s", chat.chat_id, gone.dropped, error
         )
-        self.stats.dropped += dropped
-        observe.MESSAGES.labels("dropped").inc(dropped)
-        self._schedule.forget(chat)
+        self.stats.dropped += gone.dropped
+        observe.MESSAGES.labels("dropped").inc(gone.dropped)
+        self._queues.forget(chat)
 
     async def _rejected(self, chat: ChatQueue, row: OutboxMessage, error: str) -> None:
         now = _utcnow()
@@ -331,15 +337,14 @@ class Sender:
         log.warning("message rejected chat_id=%s row=%s error=%s", row.chat_id, row.id, error)
         self.stats.failed += 1
         observe.MESSAGES.labels("failed").inc()
-        self._schedule.forget(chat, row)
+        self._queues.forget(chat, row)
         if not row.slot.startswith(ALERT_PREFIX) and self.settings.admin_ids:
             await self._alert(row, error, now)
             self._claim_after = 0.0  # pick the alert up soon
 
     async def _alert(self, row: OutboxMessage, error: str, now: datetime) -> None:
-        note = (
-            f"⚠️ <b>Delivery failed</b>\nchat {row.chat_id}, outbox row {row.id} "
-            f"({html.escape(row.slot)} part {row.part}):\n{html.escape(error[:300])}"
+        note = words.delivery_failed(
+            chat_id=row.chat_id, row_id=row.id, slot=row.slot, part=row.part, error=error
         )
         async with self.store.begin() as conn:
             for admin_id in self.settings.admin_ids:
@@ -354,14 +359,14 @@ class Sender:
                 )
 
     async def _migrated(self, chat: ChatQueue, new_chat_id: int) -> None:
-        now = _utcnow()
-        await migrate_chat(self.store, chat.chat_id, new_chat_id, now=now)
-        moved = await outbox.move_chat(self.store, chat.chat_id, new_chat_id)
-        await outbox.release_chat(self.store, new_chat_id, now=now)
+        move = await move_chat(self.store, chat.chat_id, new_chat_id, now=_utcnow())
         log.warning(
-            "chat migrated chat_id=%s new_chat_id=%s moved=%s", chat.chat_id, new_chat_id, moved
+            "chat migrated chat_id=%s new_chat_id=%s moved=%s",
+            chat.chat_id,
+            new_chat_id,
+            move.messages,
         )
         self.stats.migrated += 1
         # The moved rows come back through the next claim, under their new chat id.
-        self._schedule.forget(chat)
+        self._queues.forget(chat)
         self._claim_after = 0.0

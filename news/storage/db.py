@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -16,33 +16,25 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool, PoolProxiedConnection
 from sqlalchemy.sql.dml import Insert
-from sqlalchemy.util import greenlet_spawn
 
 from news.settings import async_database_url
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
 MIGRATIONS = Path(__file__).with_name("migrations")
-# Idle read connections kept for search (more are opened while more searches run at once).
-IDLE_READERS = 4
 
 
 class Store:
     """The engine and what the queries need to know about its dialect."""
 
-    def __init__(self, engine: AsyncEngine, readers: AsyncEngine | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, read_only: AsyncEngine | None = None) -> None:
         self.engine = engine
         self.dialect = engine.dialect.name
-        self._readers = readers
-        # Idle read connections, each with its driver connection (a lookup through 3 objects).
-        self._idle: list[tuple[PoolProxiedConnection, Any]] = []
+        self._read_only = read_only or engine
         # SQLite has one writer at a time. Queuing writers here, in the event loop, is far
-        # cheaper than letting them sleep in SQLite's busy handler (measured: an INSERT under
-        # load waited 300 ms for 20 ms of work). Writes never nest, so this cannot deadlock.
+        # cheaper than letting them sleep in SQLite's busy handler, which under load made an
+        # INSERT wait many times its own work. Writes never nest, so this cannot deadlock.
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
 
     @property
@@ -66,45 +58,16 @@ class Store:
         async with self.engine.connect() as conn:
             yield conn
 
-    async def read(self, work: Callable[[Any], Awaitable[T]]) -> T:
-        """Return `await work(driver)` on a driver connection (aiosqlite / asyncpg) kept for reads.
+    @asynccontextmanager
+    async def read_only(self) -> AsyncIterator[AsyncConnection]:
+        """Yield a connection that cannot write (autobegin; rolled back on exit).
 
-        For search, where a pooled connection cost as much as a rare word's lookup: checkout,
-        pre-ping, and the rollback on return (a thread hop on SQLite) for a read that opened no
-        transaction. `work` runs complete statements or a transaction of its own, so the
-        connection holds no snapshot between uses and needs no reset; on SQLite it is
-        read-only. Instead of a pre-ping: when a connection that sat idle fails (the server
-        may have closed it), the idle ones are dropped and `work` runs once more on a new one.
+        A SQLite file has a pool of its own for it (PRAGMA query_only), so searches never take
+        a connection the writers need; PostgreSQL's come from the engine's pool, in READ ONLY
+        transactions. An in-memory SQLite database has only its one connection, which can write.
         """
-        readers = self._readers
-        if readers is None:  # in-memory SQLite: the engine's one connection
-            async with self.engine.connect() as conn:
-                return await work((await conn.get_raw_connection()).driver_connection)
-        if not self._idle:
-            return await self._read_on(await _new_reader(readers), work)
-        # Without a context manager: on a rare word's search it cost a tenth of the query.
-        try:
-            return await self._read_on(self._idle.pop(), work)
-        except Exception as exc:
-            log.info("read failed on an idle connection, retrying on a new one: %r", exc)
-            idle, self._idle = self._idle, []
-            for proxied, _ in idle:
-                await greenlet_spawn(proxied.invalidate)
-            return await self._read_on(await _new_reader(readers), work)
-
-    async def _read_on(
-        self, reader: tuple[PoolProxiedConnection, Any], work: Callable[[Any], Awaitable[T]]
-    ) -> T:
-        try:
-            result = await work(reader[1])
-        except BaseException:
-            await greenlet_spawn(reader[0].invalidate)  # not reused after an error
-            raise
-        if len(self._idle) < IDLE_READERS:
-            self._idle.append(reader)
-        else:
-            await greenlet_spawn(reader[0].close)
-        return result
+        async with self._read_only.connect() as conn:
+            yield conn
 
     async def upgrade(self) -> None:
         """Apply every pending migration."""
@@ -113,17 +76,8 @@ class Store:
 
     async def close(self) -> None:
         """Close every connection."""
-        idle, self._idle = self._idle, []
-        for proxied, _ in idle:
-            await greenlet_spawn(proxied.close)
-        if self._readers is not None:
-            await self._readers.dispose()
+        await self._read_only.dispose()  # the same pool on PostgreSQL: disposing twice is fine
         await self.engine.dispose()
-
-
-async def _new_reader(readers: AsyncEngine) -> tuple[PoolProxiedConnection, Any]:
-    proxied = await readers.raw_connection()
-    return proxied, proxied.driver_connection
 
 
 def _upgrade(connection: Connection) -> None:
@@ -152,25 +106,28 @@ def make_store(url: str, *, pool_size: int = 10) -> Store:
     """Return a Store for `url`; creates the SQLite file's folder when needed."""
     url = async_database_url(url)
     parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        in_memory = not parsed.database or parsed.database == ":memory:"
-        if not in_memory:
-            Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        if in_memory:
-            return Store(engine)
-        readers = create_async_engine(
-            url, connect_args={"timeout": 30}, hide_parameters=True, poolclass=NullPool
+    if parsed.get_backend_name() != "sqlite":
+        engine = create_async_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            hide_parameters=True,
         )
-        event.listen(readers.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(readers.sync_engine, "connect", _read_only)
-        return Store(engine, readers)
-    engine = create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, hide_parameters=True
-    )
-    readers = create_async_engine(url, hide_parameters=True, poolclass=NullPool)
-    return Store(engine, readers)
+        return Store(engine, engine.execution_options(postgresql_readonly=True))
+    in_memory = not parsed.database or parsed.database == ":memory:"
+    if in_memory:  # one connection holds the whole database: no second pool
+        return Store(_sqlite_engine(url))
+    Path(parsed.database or "").parent.mkdir(parents=True, exist_ok=True)
+    read_only = _sqlite_engine(url)
+    event.listen(read_only.sync_engine, "connect", _read_only)
+    return Store(_sqlite_engine(url), read_only)
+
+
+def _sqlite_engine(url: str) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 async def open_store(url: str, *, pool_size: int = 10) -> Store:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from news.models import OutboxMessage
 from news.storage.db import Store, insert_ignore
-from news.storage.tables import as_utc, outbox, subscriptions
+from news.storage.tables import as_utc, outbox
 
 _o = outbox.c
 
@@ -192,22 +192,24 @@ async def mark_failed(store: Store, message_id: int, *, error: str, now: datetim
         await conn.execute(stmt)
 
 
-async def drop_chat(store: Store, chat_id: int, *, reason: str, now: datetime) -> int:
+async def drop_chat(conn: AsyncConnection, chat_id: int, *, reason: str, now: datetime) -> int:
     """Drop every pending row of the chat (blocked, kicked, gone); return how many."""
     stmt = (
         update(outbox)
         .where(_o.chat_id == chat_id, _o.status == "pending")
         .values(status="dropped", last_error=reason, next_attempt_at=now)
     )
-    async with store.begin() as conn:
-        return (await conn.execute(stmt)).rowcount
+    return (await conn.execute(stmt)).rowcount
 
 
-async def move_chat(store: Store, old_chat_id: int, new_chat_id: int) -> int:
+async def move_chat(
+    conn: AsyncConnection, old_chat_id: int, new_chat_id: int, *, now: datetime
+) -> int:
     """Move the pending rows of a group that became a supergroup; return how many moved.
 
     A row the new chat already has (same slot and part, planned after the migration) stays
-    behind as dropped, so nothing arrives twice.
+    behind as dropped, so nothing arrives twice. The new chat's pending rows are due at once:
+    a lease taken under the old id protects nothing any more.
     """
     other = outbox.alias("other")
     taken = (
@@ -218,32 +220,15 @@ async def move_chat(store: Store, old_chat_id: int, new_chat_id: int) -> int:
     pending = (_o.chat_id == old_chat_id, _o.status == "pending")
     move = update(outbox).where(*pending, ~taken).values(chat_id=new_chat_id)
     drop = update(outbox).where(*pending).values(status="dropped", last_error="chat migrated")
-    async with store.begin() as conn:
-        moved = (await conn.execute(move)).rowcount
-        await conn.execute(drop)
-    return moved
-
-
-async def release_chat(store: Store, chat_id: int, *, now: datetime) -> int:
-    """Make the chat's pending rows due now (e.g. after a migration); return how many."""
-    stmt = (
+    release = (
         update(outbox)
-        .where(_o.chat_id == chat_id, _o.status == "pending", _o.next_attempt_at > now)
+        .where(_o.chat_id == new_chat_id, _o.status == "pending", _o.next_attempt_at > now)
         .values(next_attempt_at=now)
     )
-    async with store.begin() as conn:
-        return (await conn.execute(stmt)).rowcount
-
-
-async def deactivate_chat(store: Store, chat_id: int, *, now: datetime) -> bool:
-    """Stop digests to a chat that blocked or removed the bot; return whether one was active."""
-    stmt = (
-        update(subscriptions)
-        .where(subscriptions.c.chat_id == chat_id, subscriptions.c.active.is_(True))
-        .values(active=False, next_digest_at=None, lease_until=None, updated_at=now)
-    )
-    async with store.begin() as conn:
-        return bool((await conn.execute(stmt)).rowcount)
+    moved = (await conn.execute(move)).rowcount
+    await conn.execute(drop)
+    await conn.execute(release)
+    return moved
 
 
 async def next_attempt_at(store: Store) -> datetime | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from news.storage.db import Store
 from news.storage.tables import searches
@@ -50,10 +51,7 @@ async def delete_searches_before(store: Store, before: datetime) -> int:
         return int(result.rowcount)
 
 
-async def migrate_searches(store: Store, old_chat_id: int, new_chat_id: int) -> int:
+async def move_chat(conn: AsyncConnection, old_chat_id: int, new_chat_id: int) -> int:
     """Move a chat's saved searches to its new id (group -> supergroup); return how many."""
-    async with store.begin() as conn:
-        result = await conn.execute(
-            searches.update().where(searches.c.chat_id == old_chat_id).values(chat_id=new_chat_id)
-        )
-        return int(result.rowcount)
+    stmt = searches.update().where(searches.c.chat_id == old_chat_id).values(chat_id=new_chat_id)
+    return int((await conn.execute(stmt)).rowcount)

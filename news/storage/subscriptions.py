@@ -1,33 +1,24 @@
-"""Subscriptions: which chats get digests, when, and with what preferences.
+"""Subscriptions: which chats get digests, when, and with what preferences. Reads and writes.
 
-Schedule: `next_digest_at` is the UTC time of the next due digest (NULL when inactive or
-frequency is off); the planner claims rows whose time has come with a lease (`lease_until`).
-Every change a chat makes clears that lease, so a planner that claimed the row before the
-change notices (its guarded write matches nothing) and the row is planned again, fresh.
-
-Window: a digest covers the articles since `last_digest_at`. A chat that subscribes (or comes
-back) starts with a window of at most the last 24 hours, so its first digest is neither empty
-nor a month of backlog.
+The rules (what a chat may choose, when its next digest is due) live in news/subscriptions.py.
+`next_digest_at` is the UTC time of the next due digest (NULL when inactive or frequency is
+off); the planner claims rows whose time has come with a lease (`lease_until`). Every change a
+chat makes clears that lease, so a planner that claimed the row before the change notices (its
+guarded write matches nothing) and the row is planned again, fresh.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
-from types import EllipsisType
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, Row, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from news.models import Subscription
-from news.schedule import FREQUENCIES as FREQUENCIES  # re-exported for callers
-from news.schedule import format_time, next_digest_at, parse_time, zone
 from news.storage.db import Store, insert_ignore
-from news.storage.tables import feeds, outbox, subscriptions
+from news.storage.tables import feeds, subscriptions
 
-INITIAL_WINDOW = timedelta(hours=24)
-MAX_ARTICLES = 50
-MAX_DIGEST_TIMES = 2
 GROUP_TYPES = ("group", "supergroup")
 # Ids per statement, well under SQLite's and asyncpg's limits on bound parameters.
 _CHUNK = 500
@@ -55,226 +46,134 @@ def _to_subscription(row: Row[tuple[object, ...]]) -> Subscription:
     )
 
 
-def _clean_times(digest_times: Sequence[time | str]) -> list[time]:
-    times = list(dict.fromkeys(parse_time(value) for value in digest_times))
-    if not times:
-        raise ValueError("choose at least one digest time")
-    if len(times) > MAX_DIGEST_TIMES:
-        raise ValueError(f"choose at most {MAX_DIGEST_TIMES} digest times")
-    return times
-
-
-def _check_max_articles(max_articles: int) -> int:
-    if not 1 <= max_articles <= MAX_ARTICLES:
-        raise ValueError(f"the number of articles must be between 1 and {MAX_ARTICLES}")
-    return max_articles
-
-
-def _schedule(
-    *, now: datetime, times: Sequence[str], timezone: str, frequency: str
-) -> datetime | None:
-    return next_digest_at(after=now, digest_times=times, timezone=timezone, frequency=frequency)
-
-
-async def _row(conn: AsyncConnection, chat_id: int) -> Subscription | None:
+async def read(conn: AsyncConnection, chat_id: int) -> Subscription | None:
+    """Return the chat's subscription (active or not), or None if it never subscribed."""
     row = (await conn.execute(select(subscriptions).where(_t.chat_id == chat_id))).first()
     return None if row is None else _to_subscription(row)
 
 
-async def subscribe(
-    store: Store,
-    chat_id: int,
+async def insert(
+    conn: AsyncConnection,
     *,
+    chat_id: int,
     chat_type: str,
     title: str | None,
-    digest_times: Sequence[time],
+    digest_times: Sequence[str],
     timezone: str,
+    frequency: str,
     max_articles: int,
+    last_digest_at: datetime,
+    next_digest_at: datetime | None,
     now: datetime,
-) -> tuple[Subscription, bool]:
-    """Return the chat's active subscription and whether it was (re)activated just now.
-
-    New chats get the given defaults (two times mean "twice" a day, one "daily"); a chat that
-    comes back keeps its old settings. More than two default times keep the first two.
-    """
-    unique = list(dict.fromkeys(parse_time(t) for t in digest_times))
-    times = [format_time(t) for t in _clean_times(unique[:MAX_DIGEST_TIMES])]
-    zone(timezone)
-    frequency = "twice" if len(times) == MAX_DIGEST_TIMES else "daily"
+) -> bool:
+    """Insert an active subscription with all feeds and no previews; False if the chat has one."""
     values = {
         "chat_id": chat_id,
         "chat_type": chat_type,
         "title": title,
         "active": True,
-        "digest_times": ",".join(times),
+        "digest_times": ",".join(digest_times),
         "timezone": timezone,
         "frequency": frequency,
-        "max_articles": _check_max_articles(max_articles),
+        "max_articles": max_articles,
         "feed_ids": None,
         "link_previews": False,
-        "last_digest_at": now - INITIAL_WINDOW,
-        "next_digest_at": _schedule(now=now, times=times, timezone=timezone, frequency=frequency),
+        "last_digest_at": last_digest_at,
+        "next_digest_at": next_digest_at,
         "created_at": now,
         "updated_at": now,
     }
-    async with store.begin() as conn:
-        stmt = insert_ignore(conn.dialect.name, subscriptions, ["chat_id"]).returning(_t.id)
-        if (await conn.execute(stmt, values)).first() is not None:
-            changed = True
-        else:
-            changed = await _reactivate(conn, chat_id, chat_type=chat_type, title=title, now=now)
-        sub = await _row(conn, chat_id)
-    assert sub is not None  # noqa: S101 - inserted or present in this transaction
-    return sub, changed
+    stmt = insert_ignore(conn.dialect.name, subscriptions, ["chat_id"]).returning(_t.id)
+    return (await conn.execute(stmt, values)).first() is not None
 
 
-async def _reactivate(
+async def set_chat(
     conn: AsyncConnection, chat_id: int, *, chat_type: str, title: str | None, now: datetime
+) -> None:
+    """Record the chat's current type and title."""
+    values = {"chat_type": chat_type, "title": title, "updated_at": now}
+    await conn.execute(update(subscriptions).where(_t.chat_id == chat_id).values(values))
+
+
+async def reactivate(
+    conn: AsyncConnection,
+    chat_id: int,
+    *,
+    chat_type: str,
+    title: str | None,
+    last_digest_at: datetime,
+    next_digest_at: datetime | None,
+    now: datetime,
 ) -> bool:
-    old = await _row(conn, chat_id)
-    assert old is not None  # noqa: S101 - the insert conflicted on this chat_id
-    values: dict[str, object] = {"chat_type": chat_type, "title": title, "updated_at": now}
-    if old.active:
-        await conn.execute(update(subscriptions).where(_t.chat_id == chat_id).values(values))
-        return False
-    start = now - INITIAL_WINDOW
-    values |= {
+    """Switch an inactive subscription back on; return False when it was active already."""
+    values = {
+        "chat_type": chat_type,
+        "title": title,
+        "updated_at": now,
         "active": True,
-        "last_digest_at": max(old.last_digest_at or start, start),
-        "next_digest_at": _schedule(
-            now=now, times=old.digest_times, timezone=old.timezone, frequency=old.frequency
-        ),
+        "last_digest_at": last_digest_at,
+        "next_digest_at": next_digest_at,
         "lease_until": None,
     }
     stmt = update(subscriptions).where(_t.chat_id == chat_id, ~_t.active).values(values)
     return (await conn.execute(stmt)).rowcount > 0
 
 
-async def unsubscribe(store: Store, chat_id: int, *, now: datetime) -> bool:
-    """Return whether the chat's subscription was active (it is inactive now)."""
+async def deactivate(conn: AsyncConnection, chat_id: int, *, now: datetime) -> bool:
+    """Switch the chat's subscription off; return whether it was active."""
     stmt = (
         update(subscriptions)
         .where(_t.chat_id == chat_id, _t.active)
         .values(active=False, next_digest_at=None, lease_until=None, updated_at=now)
     )
-    async with store.begin() as conn:
-        return (await conn.execute(stmt)).rowcount > 0
+    return (await conn.execute(stmt)).rowcount > 0
 
 
 async def get_subscription(store: Store, chat_id: int) -> Subscription | None:
     """Return the chat's subscription (active or not), or None if it never subscribed."""
     async with store.connect() as conn:
-        return await _row(conn, chat_id)
+        return await read(conn, chat_id)
 
 
-async def _check_feeds(conn: AsyncConnection, feed_ids: Sequence[int]) -> str:
-    wanted = sorted(set(feed_ids))
-    if not wanted:
-        raise ValueError("choose at least one feed, or all feeds")
-    known = set((await conn.execute(select(feeds.c.id).where(feeds.c.id.in_(wanted)))).scalars())
-    missing = [str(feed_id) for feed_id in wanted if feed_id not in known]
-    if missing:
-        raise ValueError(f"unknown feed: {', '.join(missing[:5])}")
-    return ",".join(str(feed_id) for feed_id in wanted)
+async def known_feed_ids(conn: AsyncConnection, feed_ids: Sequence[int]) -> set[int]:
+    """Return which of `feed_ids` are feeds we have."""
+    stmt = select(feeds.c.id).where(feeds.c.id.in_(list(feed_ids)))
+    return set((await conn.execute(stmt)).scalars())
 
 
-def _rescheduled(old: Subscription, values: dict[str, object], now: datetime) -> datetime | None:
-    """Return next_digest_at after a change: a digest already due keeps its time."""
-    frequency = str(values.get("frequency", old.frequency))
-    if not old.active or frequency == "off":
-        return None
-    if old.next_digest_at is not None and old.next_digest_at <= now:
-        return old.next_digest_at
-    return _schedule(
-        now=now,
-        times=str(values.get("digest_times", ",".join(old.digest_times))).split(","),
-        timezone=str(values.get("timezone", old.timezone)),
-        frequency=frequency,
-    )
+async def save_settings(conn: AsyncConnection, sub: Subscription, *, now: datetime) -> None:
+    """Write the subscription's settings and next digest time, clearing the planner's lease."""
+    values = {
+        "digest_times": ",".join(sub.digest_times),
+        "timezone": sub.timezone,
+        "frequency": sub.frequency,
+        "max_articles": sub.max_articles,
+        "feed_ids": None if sub.feed_ids is None else ",".join(map(str, sub.feed_ids)),
+        "link_previews": sub.link_previews,
+        "next_digest_at": sub.next_digest_at,
+        "lease_until": None,
+        "updated_at": now,
+    }
+    await conn.execute(update(subscriptions).where(_t.chat_id == sub.chat_id).values(values))
 
 
-async def update_subscription(
-    store: Store,
-    chat_id: int,
-    *,
-    now: datetime,
-    digest_times: Sequence[time] | None = None,
-    timezone: str | None = None,
-    frequency: str | None = None,
-    max_articles: int | None = None,
-    feed_ids: Sequence[int] | EllipsisType | None = ...,
-    link_previews: bool | None = None,
-) -> Subscription:
-    """Return the subscription with the given settings changed (None/... = leave as is).
-
-    Raises ValueError with a message for the user. Changes take effect from the next digest:
-    a digest already due keeps its time, later ones follow the new schedule; frequency "off"
-    stops at once. `feed_ids=None` means all feeds.
-    """
-    values: dict[str, object] = {"updated_at": now, "lease_until": None}
-    if digest_times is not None:
-        values["digest_times"] = ",".join(format_time(t) for t in _clean_times(digest_times))
-    if timezone is not None:
-        values["timezone"] = zone(timezone).key
-    if frequency is not None:
-        if frequency not in FREQUENCIES:
-            raise ValueError(f"frequency must be one of: {', '.join(FREQUENCIES)}")
-        values["frequency"] = frequency
-    if max_articles is not None:
-        values["max_articles"] = _check_max_articles(max_articles)
-    if link_previews is not None:
-        values["link_previews"] = link_previews
-    async with store.begin() as conn:
-        if not isinstance(feed_ids, EllipsisType):
-            values["feed_ids"] = None if feed_ids is None else await _check_feeds(conn, feed_ids)
-        old = await _row(conn, chat_id)
-        if old is None:
-            raise ValueError("this chat is not subscribed yet: send /subscribe first")
-        values["next_digest_at"] = _rescheduled(old, values, now)
-        await conn.execute(update(subscriptions).where(_t.chat_id == chat_id).values(values))
-        sub = await _row(conn, chat_id)
-    assert sub is not None  # noqa: S101 - read in this transaction
-    return sub
-
-
-async def migrate_chat(store: Store, old_chat_id: int, new_chat_id: int, *, now: datetime) -> bool:
+async def move_chat(
+    conn: AsyncConnection, old_chat_id: int, new_chat_id: int, *, now: datetime
+) -> bool:
     """Return whether a subscription moved from `old_chat_id` to `new_chat_id`.
 
-    A group that became a supergroup keeps its subscription and its pending messages. If the
-    new chat already has a subscription of its own, that one wins and the old one is dropped.
+    If the new chat already has a subscription of its own, that one wins and the old one is
+    deleted.
     """
-    async with store.begin() as conn:
-        if await _row(conn, old_chat_id) is None:
-            return False
-        if await _row(conn, new_chat_id) is not None:
-            await conn.execute(subscriptions.delete().where(_t.chat_id == old_chat_id))
-            moved = False
-        else:
-            stmt = update(subscriptions).where(_t.chat_id == old_chat_id)
-            # Clearing the lease makes a planner that claimed the old chat plan it again.
-            await conn.execute(stmt.values(chat_id=new_chat_id, lease_until=None, updated_at=now))
-            moved = True
-        await _move_pending(conn, old_chat_id, new_chat_id)
-    return moved
-
-
-async def _move_pending(conn: AsyncConnection, old_chat_id: int, new_chat_id: int) -> None:
-    other = outbox.alias("other")
-    taken = (
-        select(other.c.id)
-        .where(
-            other.c.chat_id == new_chat_id,
-            other.c.slot == outbox.c.slot,
-            other.c.part == outbox.c.part,
-        )
-        .exists()
-    )
-    stmt = (
-        update(outbox)
-        .where(outbox.c.chat_id == old_chat_id, outbox.c.status == "pending", ~taken)
-        .values(chat_id=new_chat_id)
-    )
-    await conn.execute(stmt)
+    if await read(conn, old_chat_id) is None:
+        return False
+    if await read(conn, new_chat_id) is not None:
+        await conn.execute(subscriptions.delete().where(_t.chat_id == old_chat_id))
+        return False
+    stmt = update(subscriptions).where(_t.chat_id == old_chat_id)
+    # Clearing the lease makes a planner that claimed the old chat plan it again.
+    await conn.execute(stmt.values(chat_id=new_chat_id, lease_until=None, updated_at=now))
+    return True
 
 
 async def mark_digest_sent(store: Store, chat_id: int, *, until: datetime, now: datetime) -> None:
@@ -343,25 +242,20 @@ async def claim_due(
     return sorted((_to_subscription(row) for row in rows), key=lambda s: s.id)
 
 
-async def advance_planned(
+async def advance(
     conn: AsyncConnection,
-    planned: Sequence[tuple[Subscription, datetime | None]],
+    steps: Sequence[tuple[Subscription, datetime | None, datetime | None]],
     *,
     lease_until: datetime,
     now: datetime,
 ) -> set[int]:
-    """Return the ids of the claimed subscriptions now advanced past `now` (the others changed).
+    """Return the ids of the claimed subscriptions moved on (the others changed meanwhile).
 
-    `planned` pairs each claimed subscription with its new `last_digest_at`. Guarded by the
-    lease, so a chat that changed its settings or unsubscribed after the claim is left alone and
-    planned again with what it has now. Call it in the transaction that enqueues the digests,
-    and enqueue only for the returned ids. Subscriptions sharing a schedule share one UPDATE.
+    Each step is (claimed subscription, its new last_digest_at, its new next_digest_at), and
+    each write is guarded by the lease. Subscriptions sharing the new times share one UPDATE.
     """
     groups: dict[tuple[datetime | None, datetime | None], list[int]] = {}
-    for sub, last_digest_at in planned:
-        upcoming = _schedule(
-            now=now, times=sub.digest_times, timezone=sub.timezone, frequency=sub.frequency
-        )
+    for sub, last_digest_at, upcoming in steps:
         groups.setdefault((last_digest_at, upcoming), []).append(sub.id)
     advanced: set[int] = set()
     for (last_digest_at, upcoming), ids in groups.items():

@@ -11,13 +11,12 @@ import pytest
 from pydantic import SecretStr
 
 from bot.app import ALLOWED_UPDATES, NewsApp, build_application, shutdown, startup
+from harness.botapi import ChatMessage, FakeBotAPI
 from news.models import ParsedEntry
 from news.settings import Settings
 from news.storage import articles as article_store
 from news.storage.db import Store
 from news.storage.feeds import add_feed
-from tests.botapi import ChatMessage, FakeBotAPI, bot_api  # noqa: F401 - the fixture
-from tests.servers import feed_server  # noqa: F401 - the fixture
 
 ADMIN = 900
 USER = 501
@@ -85,7 +84,7 @@ async def running_bot(
 async def bot(
     settings: Settings,
     store: Store,
-    bot_api: FakeBotAPI,  # noqa: F811 - the fixture imported above
+    bot_api: FakeBotAPI,
     clock: Clock,
 ) -> AsyncIterator[NewsApp]:
     """The running bot on a fresh SQLite database."""

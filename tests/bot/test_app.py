@@ -8,11 +8,11 @@ from telegram.ext import CommandHandler
 
 from bot import help
 from bot.app import ALLOWED_UPDATES, NewsApp, file_base_url, webhook_options
+from harness.botapi import FakeBotAPI
 from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from tests.bot.conftest import ADMIN, USER, press, say
-from tests.botapi import FakeBotAPI
 
 
 def registered_commands(app: NewsApp) -> set[str]:

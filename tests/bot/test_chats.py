@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import select
+
 from bot.app import NewsApp
+from harness.botapi import FakeBotAPI
+from jobs.deliver import drain_once
 from news import words
+from news.settings import Settings
+from news.storage import outbox
 from news.storage.db import Store
+from news.storage.searches import get_search, save_search
 from news.storage.subscriptions import get_subscription
-from tests.bot.conftest import ADMIN, BOT_NAME, USER, eventually, press, say
-from tests.botapi import FakeBotAPI
+from news.storage.tables import outbox as outbox_table
+from tests.bot.conftest import (
+    ADMIN,
+    BOT_NAME,
+    USER,
+    Clock,
+    bot_settings,
+    eventually,
+    press,
+    running_bot,
+    say,
+)
 
 GROUP = -200
 OWNER, GROUP_ADMIN, MEMBER = 7, 8, 9
@@ -57,6 +77,59 @@ async def test_migration_moves_the_subscription(
     assert await get_subscription(store, GROUP) is None
     [text] = await say(bot_api, new_id, "/subscribe", user_id=OWNER)
     assert text.startswith("You're already subscribed")
+
+
+@asynccontextmanager
+async def group_with_a_digest_queued(
+    settings: Settings, store: Store, api: FakeBotAPI, clock: Clock
+) -> AsyncIterator[None]:
+    """Run the bot with GROUP subscribed and a two-part digest waiting in the outbox."""
+    api.group(GROUP, "Readers", owner=OWNER)
+    async with running_bot(bot_settings(settings, api), store, api, clock):
+        await say(api, GROUP, "/subscribe", user_id=OWNER)
+        await queue(store, GROUP, clock)
+        yield
+
+
+async def test_migration_moves_messages_and_searches_too(
+    settings: Settings, any_store: Store, bot_api: FakeBotAPI, clock: Clock
+) -> None:
+    async with group_with_a_digest_queued(settings, any_store, bot_api, clock):
+        search_id = await save_search(any_store, GROUP, "harbour", now=clock())
+        new_id = bot_api.migrate(GROUP)
+        await eventually(lambda: subscribed(any_store, new_id), True)
+    assert await get_subscription(any_store, GROUP) is None
+    assert await outbox_chats(any_store) == [(new_id, "pending"), (new_id, "pending")]
+    assert await get_search(any_store, search_id, new_id) == "harbour"
+
+
+async def test_a_kicked_bot_stops_the_digests_and_the_sender_drops_what_was_queued(
+    settings: Settings, any_store: Store, bot_api: FakeBotAPI, clock: Clock
+) -> None:
+    async with group_with_a_digest_queued(settings, any_store, bot_api, clock):
+        bot_api.kick(GROUP, by=OWNER)
+        await eventually(lambda: subscribed(any_store, GROUP), False)
+    async with bot_api.make_bot() as sender:
+        stats = await drain_once(any_store, sender, settings)
+    assert [c.status for c in bot_api.calls("sendMessage", chat_id=GROUP)][-1] == 403
+    assert stats.dropped == 2
+    assert await outbox_chats(any_store) == [(GROUP, "dropped"), (GROUP, "dropped")]
+
+
+async def queue(store: Store, chat_id: int, clock: Clock) -> None:
+    """Plan a two-part digest for the chat, as the planner does, for the sender to send."""
+    async with store.begin() as conn:
+        await outbox.enqueue(
+            conn, chat_id=chat_id, slot="digest:x", parts=["one", "two"], link_previews=False,
+            now=clock(),
+        )  # fmt: skip
+
+
+async def outbox_chats(store: Store) -> list[tuple[int, str]]:
+    """Return (chat_id, status) of every outbox row, oldest first."""
+    stmt = select(outbox_table.c.chat_id, outbox_table.c.status).order_by(outbox_table.c.id)
+    async with store.connect() as conn:
+        return [(r.chat_id, r.status) for r in await conn.execute(stmt)]
 
 
 async def test_chat_migrated_error_moves_the_subscription(

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from harness.botapi import FakeBotAPI
 from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.subscriptions import get_subscription
 from tests.bot.conftest import USER, Clock, add_articles, bot_settings, press, running_bot, say
-from tests.botapi import FakeBotAPI
 
 
 async def test_subscriber_on_postgres(

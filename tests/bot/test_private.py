@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import NewsApp
+from harness.botapi import FakeBotAPI
 from news import words
 from news.storage.db import Store
 from news.storage.feeds import add_feed
 from news.storage.subscriptions import get_subscription
 from tests.bot.conftest import USER, Clock, add_articles, press, reply, say
-from tests.botapi import FakeBotAPI
 
 
 async def test_start_subscribe_button_then_unsubscribe(

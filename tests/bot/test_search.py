@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import NewsApp
+from harness.botapi import FakeBotAPI
 from news import words
 from news.storage.db import Store
 from news.storage.feeds import remove_feed
 from news.storage.searches import save_search
 from tests.bot.conftest import USER, Clock, add_articles, press, say
-from tests.botapi import FakeBotAPI
 
 OTHER = 502
 

@@ -26,13 +26,13 @@ from sqlalchemy import select
 from telegram import Bot
 
 from bot.app import NewsApp
+from harness.botapi import FakeBotAPI
 from jobs.deliver import DeliveryStats, drain_once, sender_bot
 from jobs.plan import PlanReport, plan_due_digests
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.tables import outbox as outbox_table
 from tests.bot.conftest import Clock, bot_settings, running_bot
-from tests.botapi import FakeBotAPI, bot_api  # noqa: F401 - the fixture
 
 # A child process gets this long to stop.
 PROCESS_TIMEOUT = 20.0
@@ -49,7 +49,7 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def e2e_settings(settings: Settings, bot_api: FakeBotAPI) -> Settings:  # noqa: F811
+def e2e_settings(settings: Settings, bot_api: FakeBotAPI) -> Settings:
     """Test settings pointed at the fake, with Telegram's per-chat pause shortened.
 
     The fake's own limits are off while the in-process bot runs (running_bot), so only the
@@ -62,7 +62,7 @@ def e2e_settings(settings: Settings, bot_api: FakeBotAPI) -> Settings:  # noqa: 
 async def app(
     e2e_settings: Settings,
     store: Store,
-    bot_api: FakeBotAPI,  # noqa: F811
+    bot_api: FakeBotAPI,
     clock: Clock,
 ) -> AsyncIterator[NewsApp]:
     """The bot, long polling the fake Bot API, on the test's clock."""

@@ -15,12 +15,12 @@ from pathlib import Path
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from harness.botapi import FakeBotAPI
 from jobs.deliver import drain_once, max_in_flight, sender_bot
 from news.settings import Settings
 from news.storage import outbox
 from news.storage.db import Store, open_store
 from news.storage.tables import outbox as outbox_table
-from tests.botapi import FakeBotAPI
 from tests.e2e.conftest import Newsbot, child_env, outbox_rows, until
 
 RATE = 40  # messages/s: the fake's cap and the sender's NEWSBOT_SEND_RATE

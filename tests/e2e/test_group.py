@@ -5,13 +5,13 @@ from __future__ import annotations
 from telegram import Bot
 
 from bot.app import NewsApp
+from harness.botapi import FakeBotAPI
 from jobs.plan import plan_due_digests
 from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.subscriptions import get_subscription
 from tests.bot.conftest import BOT_NAME, Clock, add_articles, eventually, press, say
-from tests.botapi import FakeBotAPI
 from tests.e2e.conftest import deliver, outbox_rows
 
 GROUP = -4001

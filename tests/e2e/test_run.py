@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
+import pytest
+
+from harness.botapi import FakeBotAPI
+from harness.feedserver import FeedServer
 from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.feeds import add_feed
-from news.storage.subscriptions import subscribe
+from news.subscriptions import subscribe
 from tests.bot.conftest import ADMIN, USER, add_articles
-from tests.botapi import FakeBotAPI
 from tests.e2e.conftest import Newsbot, child_env, until
-from tests.servers import FeedServer
+from tests.e2e.test_webhook import free_port
 
 SUBSCRIBER = 502
 
@@ -115,8 +118,7 @@ async def test_a_stop_during_a_poll_logs_no_error(
         async def fetching() -> bool:
             return feed_server.count("/slow.xml") > 0
 
-        await until(fetching, 15, "the worker to start polling")
-        await asyncio.sleep(0.2)  # the request is under way
+        await until(fetching, 15, "the worker to start polling")  # the request is under way
         status = worker.terminate()
     log = worker.log()
 
@@ -124,3 +126,95 @@ async def test_a_stop_during_a_poll_logs_no_error(
     assert "worker stopped" in log
     assert " ERROR " not in log, log
     assert "Traceback" not in log, log
+
+
+async def healthz(port: int) -> tuple[int, dict[str, object]]:
+    """Return the status and JSON body of GET /healthz on 127.0.0.1:port."""
+    async with httpx.AsyncClient() as client:
+        response = await client.get(f"http://127.0.0.1:{port}/healthz")
+    return response.status_code, response.json()
+
+
+async def test_newsbot_run_waits_out_an_unreachable_bot_api(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+    # The Bot API's port is closed at first: a fake started and stopped again gave it up.
+    with FakeBotAPI() as gone:
+        port = int(gone.url.rsplit(":", 1)[1])
+        database = Path(settings.database_url.partition(":///")[2])
+        http_port = free_port()
+        env = child_env(gone, database, NEWSBOT_HTTP_PORT=str(http_port))
+    with Newsbot("run", env, tmp_path, "run") as newsbot:
+
+        async def retried() -> bool:
+            return "bot api unreachable role=bot attempt=2 " in newsbot.log()
+
+        await until(retried, 30, "a second attempt to reach the Bot API")
+        status, body = await healthz(http_port)
+        assert status == 503
+        assert body["status"] == "not ready"
+        assert "bot: Bot API unreachable" in str(body["reason"])
+        assert "sender: Bot API unreachable" in str(body["reason"])
+
+        async def worker_polled() -> bool:  # the worker does not need Telegram
+            return "poll cycle done" in newsbot.log()
+
+        await until(worker_polled, 30, "the worker's first poll")
+        assert "bot started" not in newsbot.log()
+
+        api = FakeBotAPI(port=port)
+        with api:  # the Bot API comes up
+            api.send(USER, "/start")
+            [welcome] = await api.wait_sent(USER, timeout=30)
+            assert welcome.text.startswith("👋 Hi! I'm your news digest.")
+
+            async def ready() -> bool:
+                return (await healthz(http_port))[0] == 200
+
+            await until(ready, 30, "/healthz to say ready")
+
+        # Lost while running: PTB's Updater retries getUpdates, one line each time.
+        async def polling_retried() -> bool:
+            return "getUpdates failed" in newsbot.log()
+
+        await until(polling_retried, 30, "a failed getUpdates")
+        with api:  # back, with Telegram's memory of the chat and the updates
+            api.send(USER, "/help")
+            assert await api.wait_sent(USER, count=2, timeout=60)
+            exit_status = newsbot.terminate()
+    log = newsbot.log()
+
+    assert exit_status == 0, log
+    assert "Traceback" not in log
+    assert "bot api reachable role=bot" in log
+    assert "bot api reachable role=sender" in log
+    assert gone.token.split(":", 1)[1] not in log
+
+
+@pytest.mark.parametrize("role", ["run", "bot", "sender"])
+async def test_a_refused_token_ends_the_process_with_one_clear_line(
+    role: str, bot_api: FakeBotAPI, tmp_path: Path, settings: Settings
+) -> None:
+    wrong = "123456:not-the-token-at-all"
+    database = Path(settings.database_url.partition(":///")[2])
+    env = child_env(bot_api, database, NEWSBOT_TELEGRAM_TOKEN=wrong)
+    with Newsbot(role, env, tmp_path, role) as newsbot:
+
+        async def ended() -> bool:
+            return not newsbot.running()
+
+        await until(ended, 30, "the process to give up")
+        assert newsbot.process is not None
+        status = newsbot.process.returncode
+    log = newsbot.log()
+
+    assert status == 2, log
+    [line] = [line for line in log.splitlines() if " ERROR " in line]
+    assert line.endswith(
+        "cannot start: the Bot API refused NEWSBOT_TELEGRAM_TOKEN (401/404): check the token "
+        "from @BotFather and NEWSBOT_TELEGRAM_BASE_URL"
+    )
+    assert "Traceback" not in log
+    assert "not-the-token-at-all" not in log
+    assert "unreachable" not in log  # a refusal is not retried

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from telegram import Bot
 
 from bot.app import NewsApp
+from harness.botapi import FakeBotAPI
+from harness.feedserver import FeedServer
 from jobs.plan import PlanReport, plan_due_digests
 from jobs.poll import poll_due_feeds
 from jobs.summarize import summarize_pending
@@ -23,9 +25,7 @@ from news.storage.feeds import add_feed
 from news.storage.subscriptions import get_subscription
 from news.tghtml import utf16_length
 from tests.bot.conftest import USER, Clock, press, say
-from tests.botapi import FakeBotAPI
 from tests.e2e.conftest import deliver, outbox_rows, rss
-from tests.servers import FeedServer
 
 SEED_FEEDS = ("rss2.xml", "atom.xml", "rdf.xml")
 # The seed feeds' stories: all of them arrive with the first poll, within the first digest's day.

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import httpx
 
+from harness.botapi import FakeBotAPI
 from news import words
 from news.settings import Settings
 from tests.bot.conftest import USER
-from tests.botapi import FakeBotAPI
 from tests.e2e.conftest import Newsbot, child_env, until
 
 

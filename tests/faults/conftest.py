@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.procs import Proc, start_role
-from tests.botapi import bot_api  # noqa: F401 - the fixture
-from tests.faults.feedclient import FeedServerProcess
+from harness.farm import FeedServerProcess
+from harness.procs import Proc, start_role
 
 Spawn = Callable[[str, list[str], dict[str, str]], Proc]
 

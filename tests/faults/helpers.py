@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from harness.botapi import FakeBotAPI
+from harness.farm import FeedServerProcess
 from news.storage import outbox
 from news.storage.db import Store
 from news.storage.feeds import add_feed
 from news.storage.tables import articles, feeds
 from news.storage.tables import outbox as outbox_table
-from tests.botapi import FakeBotAPI
-from tests.faults.feedclient import FeedServerProcess
 
 SLOT = "2026-11-25T08:00"
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bench.procs import role_env, wait_until
+from harness.botapi import Call, FakeBotAPI
+from harness.procs import role_env
+from harness.wait import wait_until
 from jobs.deliver import max_in_flight
 from news.settings import Settings
 from news.storage.db import Store
-from tests.botapi import Call, FakeBotAPI
 from tests.faults.conftest import Spawn
 from tests.faults.helpers import all_sent, queue_messages, received
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
-from bench.procs import role_env, wait_until
+from harness.farm import FeedServerProcess
+from harness.procs import role_env
+from harness.wait import wait_until
 from news.storage.db import Store
 from tests.faults.conftest import Spawn
-from tests.faults.feedclient import FeedServerProcess
 from tests.faults.helpers import add_feeds, feed_rows, served_stories, stored_stories
 
 MAX_BACKOFF = 3

@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.procs import role_env, wait_until
+from harness.botapi import FakeBotAPI
+from harness.farm import FeedServerProcess
+from harness.procs import role_env
+from harness.wait import wait_until
 from jobs.deliver import max_in_flight
 from news.settings import Settings
 from news.storage.db import Store, open_store
-from tests.botapi import FakeBotAPI
 from tests.faults.conftest import Spawn
-from tests.faults.feedclient import FeedServerProcess
 from tests.faults.helpers import (
     add_feeds,
     all_sent,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from bench.procs import role_env, wait_until
+from harness.botapi import FakeBotAPI
+from harness.procs import role_env
+from harness.wait import wait_until
 from jobs.deliver import max_in_flight
 from news.settings import Settings
 from news.storage.db import Store
-from tests.botapi import FakeBotAPI
 from tests.faults.conftest import Spawn
 from tests.faults.helpers import all_sent, queue_messages, received
 
@@ -16,7 +17,6 @@ RATE = 20
 async def test_the_standby_sender_takes_over_and_only_in_flight_messages_repeat(
     pg_store: Store, pg_url: str, spawn: Spawn, bot_api: FakeBotAPI
 ) -> None:
-    texts = await queue_messages(pg_store, range(5001, 5201))
     env = role_env(
         pg_url,
         telegram_token=bot_api.token,
@@ -27,12 +27,20 @@ async def test_the_standby_sender_takes_over_and_only_in_flight_messages_repeat(
         log_level="DEBUG",
     )
 
+    # Both senders are up before there is work: how long a process takes to start (seconds,
+    # on a loaded machine) must not decide whether the drain is still under way at the kill.
     active = spawn("sender-1", ["sender"], env)
-    await bot_api.wait_for(lambda: len(received(bot_api)) >= 10, timeout=60)
+    await wait_until(
+        lambda: _logged(active.log.read_text(), "leader lock acquired"),
+        within=60,
+        what="sender 1 leads",
+    )
     standby = spawn("sender-2", ["sender"], env)
     await wait_until(
         lambda: _logged(standby.log.read_text(), "standby"), within=60, what="sender 2 waits"
     )
+    texts = await queue_messages(pg_store, range(5001, 5201))
+    await bot_api.wait_for(lambda: len(received(bot_api)) >= 10, timeout=60)
     assert len(received(bot_api)) < len(texts), "the drain ended before the kill"
     active.kill()
 

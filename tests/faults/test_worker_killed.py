@@ -6,10 +6,11 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.procs import role_env, wait_until
+from harness.farm import FeedServerProcess
+from harness.procs import role_env
+from harness.wait import wait_until
 from news.storage.db import Store
 from tests.faults.conftest import Spawn
-from tests.faults.feedclient import FeedServerProcess
 from tests.faults.helpers import add_feeds, feed_rows, leased_to, served_stories, stored_stories
 
 FEEDS = 12

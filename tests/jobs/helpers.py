@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
-from jobs.schedule import Deps, run_worker
+from harness.wait import wait_until
+from jobs.worker import Deps, run_worker
 from news.fetch import Fetcher
 from news.settings import Settings
 from news.storage import articles as article_store
@@ -21,12 +23,15 @@ async def run_worker_until_summarized(
     stop = asyncio.Event()
     async with Fetcher(settings) as fetcher:
         task = asyncio.create_task(run_worker(Deps(settings, store, fetcher), stop))
+
+        async def summarized() -> bool:
+            counts = await article_store.article_counts(store)
+            return bool(counts["total"]) and not counts["unsummarized"]
+
         try:
-            for _ in range(round(seconds / 0.1)):
-                await asyncio.sleep(0.1)
-                counts = await article_store.article_counts(store)
-                if counts["total"] and not counts["unsummarized"]:
-                    break
+            # Giving up is the test's to report: its assertions say what is missing.
+            with contextlib.suppress(TimeoutError):
+                await wait_until(summarized, within=seconds, every=0.1, what="all summarized")
         finally:
             stop.set()
             await asyncio.wait_for(task, timeout=stop_within)

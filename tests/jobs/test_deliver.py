@@ -14,13 +14,16 @@ import pytest
 from sqlalchemy import select
 from telegram import Bot
 
+from harness.botapi import FakeBotAPI
 from jobs.deliver import drain_once, max_in_flight, run_sender
+from news.chats import deactivate_chat, move_chat
 from news.settings import Settings
 from news.storage import outbox
 from news.storage.db import Store
-from news.storage.subscriptions import get_subscription, subscribe
+from news.storage.searches import get_search, save_search
+from news.storage.subscriptions import get_subscription
 from news.storage.tables import outbox as outbox_table
-from tests.botapi import FakeBotAPI
+from news.subscriptions import subscribe
 
 ROOT = Path(__file__).resolve().parents[2]
 ADMIN = 9001
@@ -114,19 +117,19 @@ async def test_flood_control_resends_the_same_row_after_retry_after(
 
 
 async def test_blocked_user_is_unsubscribed_and_its_messages_dropped(
-    store: Store, bot: Bot, bot_api: FakeBotAPI, sender_settings: Settings
+    any_store: Store, bot: Bot, bot_api: FakeBotAPI, sender_settings: Settings
 ) -> None:
-    await subscribed(store, 301)
-    await queue(store, 301, ["part one", "part two"])
-    await queue(store, 302, ["for someone else"])
+    await subscribed(any_store, 301)
+    await queue(any_store, 301, ["part one", "part two"])
+    await queue(any_store, 302, ["for someone else"])
     bot_api.block(301)
 
-    stats = await drain_once(store, bot, sender_settings)
+    stats = await drain_once(any_store, bot, sender_settings)
 
-    sub = await get_subscription(store, 301)
+    sub = await get_subscription(any_store, 301)
     assert sub is not None
     assert (sub.active, sub.next_digest_at) == (False, None)
-    assert [r["status"] for r in await rows(store)] == ["dropped", "dropped", "sent"]
+    assert [r["status"] for r in await rows(any_store)] == ["dropped", "dropped", "sent"]
     assert len(bot_api.calls("sendMessage", chat_id=301)) == 1
     assert bot_api.texts(302) == ["for someone else"]
     assert stats.dropped == 2
@@ -152,22 +155,24 @@ async def test_bad_html_fails_once_and_alerts_the_admins(
 
 
 async def test_a_group_that_became_a_supergroup_gets_its_digest_there(
-    store: Store, bot: Bot, bot_api: FakeBotAPI, sender_settings: Settings
+    any_store: Store, bot: Bot, bot_api: FakeBotAPI, sender_settings: Settings
 ) -> None:
     bot_api.group(-4001, "Readers")
-    await subscribed(store, -4001, "group")
-    await queue(store, -4001, ["part one", "part two"])
+    await subscribed(any_store, -4001, "group")
+    await queue(any_store, -4001, ["part one", "part two"])
+    search_id = await save_search(any_store, -4001, "harbour", now=now())
     new_id = bot_api.migrate(-4001)
 
-    stats = await drain_once(store, bot, sender_settings, max_wait=3)
+    stats = await drain_once(any_store, bot, sender_settings, max_wait=3)
 
     assert bot_api.texts(new_id) == ["part one", "part two"]
-    assert await get_subscription(store, -4001) is None
-    moved = await get_subscription(store, new_id)
+    assert await get_subscription(any_store, -4001) is None
+    moved = await get_subscription(any_store, new_id)
     assert moved is not None
     assert moved.active
-    assert [(r["chat_id"], r["status"]) for r in await rows(store)] == [(new_id, "sent")] * 2
+    assert [(r["chat_id"], r["status"]) for r in await rows(any_store)] == [(new_id, "sent")] * 2
     assert stats.migrated == 1
+    assert await get_search(any_store, search_id, new_id) == "harbour"
 
 
 async def test_network_errors_are_retried_with_backoff(
@@ -233,7 +238,7 @@ async def test_moving_a_chat_keeps_one_copy_of_each_part(any_store: Store) -> No
     await queue(any_store, -5, ["old 0", "old 1"])
     await queue(any_store, -1005, ["new 0"])  # planned again for the supergroup already
 
-    assert await outbox.move_chat(any_store, -5, -1005) == 1
+    assert (await move_chat(any_store, -5, -1005, now=now())).messages == 1
     state = [(r["chat_id"], r["part"], r["status"]) for r in await rows(any_store)]
     assert state == [(-5, 0, "dropped"), (-1005, 1, "pending"), (-1005, 0, "pending")]
 
@@ -246,7 +251,7 @@ async def test_outbox_stats_count_what_happened(store: Store) -> None:
     await outbox.mark_failed(store, b.id, error="Bad Request: boom", now=start)
     await outbox.mark_retry(store, c.id, next_attempt_at=start, error="Timed out")
     await queue(store, 902, ["e"])
-    assert await outbox.drop_chat(store, 902, reason="Forbidden", now=start) == 1
+    assert (await deactivate_chat(store, 902, now=start, refused="Forbidden")).dropped == 1
 
     stats = await outbox.outbox_stats(
         store, now=start + timedelta(seconds=10), since=start - timedelta(hours=24)

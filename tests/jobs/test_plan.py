@@ -9,15 +9,9 @@ from jobs.plan import SETTLE, plan_due_digests
 from news.digests import ARCHIVE_PER_SOURCE
 from news.settings import Settings
 from news.storage.db import Store, open_store
-from news.storage.subscriptions import (
-    advance_planned,
-    claim_due,
-    get_subscription,
-    subscribe,
-    unsubscribe,
-    update_subscription,
-)
+from news.storage.subscriptions import claim_due, get_subscription
 from news.storage.tables import articles, feeds, outbox, subscriptions
+from news.subscriptions import advance_planned, subscribe, unsubscribe, update_subscription
 
 SUBSCRIBED = datetime(2026, 1, 10, 6, 0, tzinfo=UTC)
 DUE = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)  # 08:00 UTC, the default digest time

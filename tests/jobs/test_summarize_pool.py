@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.feedserver import FeedServer
 from jobs.summarize import Summarizer, summarize_article, summarize_pending
 from news.models import Article, ParsedEntry
 from news.settings import Settings
@@ -20,7 +21,6 @@ from news.storage import articles as article_store
 from news.storage import feeds as feed_store
 from news.storage.db import Store
 from tests.jobs.helpers import run_worker_until_summarized
-from tests.servers import FeedServer
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds" / "articles"
 START = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

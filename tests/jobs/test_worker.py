@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from harness.feedserver import FeedServer
 from news.settings import Settings
 from news.storage import articles as article_store
 from news.storage import feeds as feed_store
 from news.storage.db import Store
 from tests.jobs.helpers import run_worker_until_summarized
-from tests.servers import FeedServer
 
 
 async def test_the_worker_polls_and_summarizes_on_its_own(

@@ -6,14 +6,15 @@ from datetime import UTC, datetime, time
 
 import pytest
 
+from news import subscriptions
 from news.errors import NewsbotError
 from news.models import ParsedEntry
+from news.search import search
 from news.storage import articles as article_store
 from news.storage import feeds as feed_store
-from news.storage import outbox, subscriptions
+from news.storage import outbox
 from news.storage.copy import copy_database
 from news.storage.db import Store, open_store
-from news.storage.search import search
 
 NOW = datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.feedserver import FeedServer, Reply
+from harness.http import http_date
 from news.errors import (
     BlockedURLError,
     FetchError,
@@ -22,7 +24,6 @@ from news.errors import (
 )
 from news.fetch import FEED_ACCEPT, HTML_ACCEPT, Fetcher, check_url, is_public_address
 from news.settings import Settings
-from tests.servers import FeedServer, Reply, http_date
 
 RSS = b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title></channel></rss>'
 

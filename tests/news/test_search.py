@@ -4,29 +4,24 @@ from __future__ import annotations
 
 import asyncio
 import random
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from news import query as search_query
 from news.errors import QueryError
-from news.models import ParsedEntry
+from news.models import ParsedEntry, ParsedQuery, Term
+from news.query import MAX_TERMS, parse_query
+from news.search import MARK_END, MARK_START, search, search_page
 from news.storage import articles as article_store
 from news.storage import feeds as feed_store
-from news.storage import search_pg, search_query
+from news.storage import search_pg
 from news.storage.db import Store
-from news.storage.search import MARK_END, MARK_START, WINDOW, search, search_page
-from news.storage.search_query import (
-    EMPTY_QUERY,
-    MAX_TERMS,
-    ONLY_EXCLUDED,
-    ParsedQuery,
-    Term,
-    parse_query,
-)
+from news.storage.search import WINDOW
+from news.words import EMPTY_QUERY, ONLY_EXCLUDED
 
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -318,6 +313,13 @@ async def test_title_only_match_gets_the_start_of_the_text(any_store: Store) -> 
     assert hit.snippet.startswith("Stocks rose sharply")
 
 
+async def test_title_only_match_shows_the_first_24_words_of_a_long_text(any_store: Store) -> None:
+    words = [f"word{n}" for n in range(40)]
+    await fill(any_store, [("Volcano news", " ".join(words))])
+    (hit,) = await search(any_store, "volcano")
+    assert hit.snippet == " ".join(words[:24]) + "…"  # longer than a made-up title may be
+
+
 async def test_summary_is_searched_and_preferred_for_the_snippet(any_store: Store) -> None:
     await fill(any_store)
     (article,) = [h.article for h in await search(any_store, "stadium")]
@@ -417,10 +419,9 @@ async def test_postgres_window_widens_until_it_is_full(pg_store: Store) -> None:
     parsed = parse_query("storm")
 
     async def ids(window: int, now: datetime | None = None, all_matches: int = 0) -> list[int]:
-        async with pg_store.connect() as conn:
-            driver = (await conn.get_raw_connection()).driver_connection
+        async with pg_store.read_only() as conn:
             rows = await search_pg.page(
-                driver,
+                conn,
                 parsed,
                 window=window,
                 limit=100,
@@ -480,14 +481,14 @@ async def test_search_carries_on_after_the_server_drops_its_connections(
     assert titles(await search(pg_store, "markets")) == ["Markets rally"]
 
 
-async def test_search_connections_cannot_write(store: Store) -> None:
-    async def write(driver: Any) -> None:
-        await driver.execute("DELETE FROM articles")
-
-    await fill(store)
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        await store.read(write)
-    assert titles(await search(store, "markets")) == ["Markets rally"]
+async def test_search_connections_cannot_write(any_store: Store) -> None:
+    await fill(any_store)
+    with pytest.raises(DBAPIError, match=r"readonly|read-only transaction"):
+        async with any_store.read_only() as conn:
+            await conn.execute(text("DELETE FROM articles"))
+    assert titles(await search(any_store, "markets")) == ["Markets rally"]
+    await fill(any_store, [("Markets fall", "Stocks fell.")], feed="b")  # writers still write
+    assert len(await search(any_store, "markets")) == 2
 
 
 async def test_pages_of_results_say_whether_another_follows(any_store: Store) -> None:

@@ -1,12 +1,13 @@
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import Text, bindparam, cast, select, text
 from sqlalchemy.pool import QueuePool
 
 from bot.cli_commands import opened
 from news.settings import Settings
-from news.storage.db import Store
+from news.storage.db import MIGRATIONS, Store
 from news.storage.tables import UTCDateTime, sqlite_text
 
 
@@ -20,6 +21,9 @@ async def test_migrations_create_the_schema(any_store: Store) -> None:
 async def test_migrations_are_idempotent(any_store: Store) -> None:
     await any_store.upgrade()
     await any_store.upgrade()
+    async with any_store.connect() as conn:
+        versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).all()
+    assert [row[0] for row in versions] == ScriptDirectory(str(MIGRATIONS)).get_heads()
 
 
 async def test_the_pool_size_setting_bounds_a_process_connections(pg_url: str) -> None:

@@ -3,20 +3,15 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 
 from news.models import Subscription
-from news.storage import outbox
 from news.storage.db import Store
 from news.storage.subscriptions import (
     get_subscription,
     list_active,
     mark_digest_sent,
-    migrate_chat,
-    subscribe,
     subscription_counts,
-    unsubscribe,
-    update_subscription,
 )
 from news.storage.tables import feeds
-from news.storage.tables import outbox as outbox_table
+from news.subscriptions import subscribe, unsubscribe, update_subscription
 
 NOW = datetime(2026, 1, 10, 6, 0, tzinfo=UTC)
 
@@ -178,35 +173,6 @@ async def test_update_rejects_bad_values_and_changes_nothing(
 async def test_update_of_an_unknown_chat_says_subscribe_first(any_store: Store) -> None:
     with pytest.raises(ValueError, match="send /subscribe first"):
         await update_subscription(any_store, 5, now=NOW, max_articles=3)
-
-
-async def test_migrate_chat_moves_subscription_and_pending_messages(any_store: Store) -> None:
-    old, new = -100, -1001234567890
-    await sub(any_store, old, chat_type="group")
-    async with any_store.begin() as conn:
-        await outbox.enqueue(conn, chat_id=old, slot="digest:x", parts=["a", "b"],
-                             link_previews=False, now=NOW)  # fmt: skip
-    assert await migrate_chat(any_store, old, new, now=NOW)
-    assert await get_subscription(any_store, old) is None
-    moved = await get_subscription(any_store, new)
-    assert moved is not None
-    assert moved.active
-    async with any_store.connect() as conn:
-        rows = (await conn.execute(outbox_table.select())).fetchall()
-    assert {(r.chat_id, r.part) for r in rows} == {(new, 0), (new, 1)}
-    assert not await migrate_chat(any_store, old, new, now=NOW)
-
-
-async def test_migrate_chat_onto_an_existing_subscription_keeps_the_new_one(
-    any_store: Store,
-) -> None:
-    await sub(any_store, -100, chat_type="group", times=(time(6, 0),))
-    await sub(any_store, -1009, chat_type="supergroup", times=(time(9, 0),))
-    assert not await migrate_chat(any_store, -100, -1009, now=NOW)
-    assert await get_subscription(any_store, -100) is None
-    kept = await get_subscription(any_store, -1009)
-    assert kept is not None
-    assert kept.digest_times == ("09:00",)
 
 
 async def test_mark_digest_sent_moves_the_window_forward_only(any_store: Store) -> None:

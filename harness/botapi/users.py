@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tests.botapi.methods import admin_member
-from tests.botapi.state import JSON, ChatMessage, Fault, Limits, State
+from harness.botapi.methods import admin_member
+from harness.botapi.state import JSON, ChatMessage, Fault, Limits, State
 
 BLOCKED = "Forbidden: bot was blocked by the user"
 DEACTIVATED = "Forbidden: user is deactivated"

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from news.schedule import next_digest_at, parse_time, slot_key, zone
+from news.digest_times import next_digest_at, parse_time, slot_key, zone
 
 BERLIN = "Europe/Berlin"
 NEW_YORK = "America/New_York"

@@ -1,7 +1,7 @@
-"""Run the fake Bot API on its own: `python -m tests.botapi --port 8081 --rate 30`.
+"""Run the fake Bot API on its own: `python -m harness.botapi --port 8081 --rate 30`.
 
 It prints its base URL on the first line of stdout, then serves until killed. Drive it with
-tests.botapi.RemoteBotAPI (POST /_fake/<action>).
+harness.botapi.RemoteBotAPI (POST /_fake/<action>).
 """
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ import argparse
 import signal
 import threading
 
-from tests.botapi import DEFAULT_TOKEN, FakeBotAPI, Limits
+from harness.botapi import DEFAULT_TOKEN, FakeBotAPI, Limits
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.botapi", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m harness.botapi", description=__doc__)
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0: any free)")
     parser.add_argument("--token", default=DEFAULT_TOKEN)
     parser.add_argument("--rate", type=float, default=30.0, help="global messages/s cap")

@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from tests.botapi import methods as m
-from tests.botapi.state import JSON, ApiError, Call, State, bad_request
+from harness.botapi import methods as m
+from harness.botapi.state import JSON, ApiError, Call, State, bad_request
 
 JSON_FIELDS = frozenset(
     {

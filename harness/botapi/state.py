@@ -152,7 +152,7 @@ class Limits:
 
 
 class State:
-    """The world the fake Bot API serves; see tests/botapi/__init__.py for the test-facing API."""
+    """The world the fake Bot API serves; harness/botapi/__init__.py has the test-facing API."""
 
     def __init__(self, token: str = DEFAULT_TOKEN, *, limits: Limits | None = None) -> None:
         self.token = token

@@ -13,17 +13,16 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
 
 from news.errors import QueryError
+from news.models import ParsedQuery, Term
+from news.words import EMPTY_QUERY, ONLY_EXCLUDED
 
-__all__ = ["ParsedQuery", "QueryError", "Term", "fts5_match", "parse_query"]
+__all__ = ["parse_query"]
 
 MAX_TERMS = 20
 MAX_PHRASE_WORDS = 10
 MIN_PREFIX = 3
-EMPTY_QUERY = "Type a few words to search for, like: climate summit"
-ONLY_EXCLUDED = "Add a word to search for, not only words to leave out, like: climate -sports"
 
 # PostgreSQL's english.stop (Snowball), so both backends drop the same words.
 STOP_WORDS = frozenset(
@@ -42,38 +41,6 @@ _CLEAN = str.maketrans(dict.fromkeys("“”„‟″«»＂", '"') | dict.fromk
 _WORD = re.compile(r"[^\W_]+")
 _OPERATORS = frozenset(("OR", "AND", "NOT"))
 _PLAIN_QUERY = re.compile(r"[A-Za-z0-9\s]*")  # \s: the spaces str.split() splits at
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """One word or phrase as typed (its own tokenizer splits it); `prefix`: match word starts."""
-
-    text: str
-    prefix: bool = False
-
-    @property
-    def is_phrase(self) -> bool:
-        """Return whether the term is more than one word."""
-        return len(_WORD.findall(self.text)) > 1
-
-
-@dataclass(frozen=True, slots=True)
-class ParsedQuery:
-    """An AND of groups, each an OR of terms, minus the excluded terms."""
-
-    groups: tuple[tuple[Term, ...], ...]
-    excluded: tuple[Term, ...] = ()
-    truncated: bool = False
-
-    @property
-    def terms(self) -> list[Term]:
-        """Return every term that must (or may, within an OR) match."""
-        return [term for group in self.groups for term in group]
-
-    @property
-    def prefixes(self) -> list[Term]:
-        """Return the included prefix terms."""
-        return [term for term in self.terms if term.prefix]
 
 
 def _clean(query: str) -> str:
@@ -131,15 +98,14 @@ def _term(text: str, quoted: bool) -> tuple[Term | None, bool]:
 
 
 def parse_query(query: str) -> ParsedQuery:
-    """Return the parsed query; raises QueryError (a message for the user) if nothing is left."""
+    """Return the parsed query; raises QueryError (news.words says why) if nothing is left."""
     return _plain_words(query) or _parse(query)
 
 
 def _plain_words(query: str) -> ParsedQuery | None:
     """Return what _parse returns for the usual query, plain ASCII words; else None.
 
-    A shortcut: the full parse cost a tenth of a rare word's search, mostly in per-character
-    Unicode checks such a query does not need.
+    A shortcut: such a query needs none of the full parse's per-character Unicode checks.
     """
     if _PLAIN_QUERY.fullmatch(query) is None:
         return None
@@ -180,23 +146,3 @@ def _parse(query: str) -> ParsedQuery:
     if not groups:
         raise QueryError(ONLY_EXCLUDED if excluded else EMPTY_QUERY)
     return ParsedQuery(tuple(map(tuple, groups)), tuple(excluded), truncated)
-
-
-def fts5_match(parsed: ParsedQuery) -> str:
-    """Return the FTS5 MATCH expression: every term double-quoted, so it is never syntax."""
-
-    def one(term: Term) -> str:
-        return '"' + term.text.replace('"', '""') + '"' + ("*" if term.prefix else "")
-
-    groups = [
-        one(g[0]) if len(g) == 1 else "(" + " OR ".join(map(one, g)) + ")" for g in parsed.groups
-    ]
-    expression = " AND ".join(groups)
-    for term in parsed.excluded:
-        expression = f"({expression}) NOT {one(term)}"
-    return expression
-
-
-def tsquery_prefix(term: Term) -> str:
-    """Return to_tsquery text for a prefix term (one plain word, so nothing needs escaping)."""
-    return f"'{term.text}':*"

@@ -1,4 +1,4 @@
-"""The one place that sets the jobs' intervals: APScheduler 3.11 ticks, the state lives in rows.
+"""The worker process: APScheduler 3.11 ticks the jobs, and the state lives in rows.
 
 Each job only asks the database for due work (feeds, articles without summaries, subscriptions
 whose digest time has come), so several workers can tick side by side and a crash loses

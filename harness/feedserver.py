@@ -10,13 +10,13 @@
 Routes are matched on the path without its query. Unmatched paths are served from `directory`
 (with ETag/Last-Modified from the file's size and mtime), then 404. The server runs in a daemon
 thread on 127.0.0.1 and a free port; stop() wakes sleeping handlers, closes open connections
-and joins every thread, so nothing outlives the test. Use the `feed_server` fixture below.
+and joins every thread, so nothing outlives the test. Tests use it through the `feed_server`
+fixture (tests/conftest.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import email.utils
 import gzip
 import mimetypes
 import socket
@@ -32,9 +32,7 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import unquote, urlsplit
 
-import pytest
-
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+from harness.http import http_date, not_modified
 
 
 @dataclass(frozen=True)
@@ -63,28 +61,6 @@ class Reply:
 
 
 Handler = Callable[[Recorded], Reply]
-
-
-def http_date(when: datetime) -> str:
-    """Return `when` as an HTTP-date ("Tue, 15 Nov 1994 08:12:31 GMT")."""
-    return email.utils.format_datetime(when.astimezone(UTC), usegmt=True)
-
-
-def _not_modified(reply: Reply, request: Recorded) -> bool:
-    """Return whether the request's validators match the reply's (RFC 9110 13.1)."""
-    if_none_match = request.headers.get("if-none-match")
-    if reply.etag and if_none_match:
-        tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
-        return "*" in tags or reply.etag.removeprefix("W/") in tags
-    since = request.headers.get("if-modified-since")
-    if reply.last_modified and since:
-        try:
-            return email.utils.parsedate_to_datetime(since) >= email.utils.parsedate_to_datetime(
-                reply.last_modified
-            )
-        except (TypeError, ValueError):
-            return False
-    return False
 
 
 class _Server(ThreadingHTTPServer):
@@ -146,7 +122,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, value in (("ETag", reply.etag), ("Last-Modified", reply.last_modified)):
             if value:
                 headers[name] = value
-        if status == 200 and _not_modified(reply, request):
+        if status == 200 and not_modified(request.headers, reply.etag, reply.last_modified):
             status, body = 304, b""
         elif reply.gzip and "gzip" in request.headers.get("accept-encoding", ""):
             body = gzip.compress(body if isinstance(body, bytes) else b"".join(body))
@@ -376,10 +352,3 @@ def _blocks(size: int, block: int = 64 * 1024) -> Iterator[bytes]:
         part = min(block, size - sent)
         sent += part
         yield b"a" * part
-
-
-@pytest.fixture
-def feed_server() -> Iterator[FeedServer]:
-    """A running FeedServer on 127.0.0.1 serving seeds/ plus the routes a test adds."""
-    with FeedServer(directory=SEEDS) as server:
-        yield server

@@ -22,11 +22,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
-from tests.botapi.dispatch import handle
-from tests.botapi.state import JSON, State
+from harness.botapi.dispatch import handle
+from harness.botapi.state import JSON, State
 
 if TYPE_CHECKING:
-    from tests.botapi import FakeBotAPI
+    from harness.botapi import FakeBotAPI
 
 _ROUTE = re.compile(r"/bot([^/]+)/([A-Za-z]+)")
 # What a process outside this one may ask of the fake (see FakeBotAPI for each).
@@ -194,7 +194,7 @@ def push_webhook_updates(state: State) -> None:
 
 
 class RemoteBotAPI:
-    """Drive a fake Bot API that runs in another process (`python -m tests.botapi`)."""
+    """Drive a fake Bot API that runs in another process (`python -m harness.botapi`)."""
 
     def __init__(self, url: str) -> None:
         self.url = url.rstrip("/")

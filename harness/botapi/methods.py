@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 import time
 
-from tests.botapi.html import EntityParseError, parse_html, utf16_len
-from tests.botapi.state import JSON, ApiError, ChatMessage, State, bad_request
+from harness.botapi.html import EntityParseError, parse_html, utf16_len
+from harness.botapi.state import JSON, ApiError, ChatMessage, State, bad_request
 
 MAX_TEXT = 4096
 MAX_CALLBACK_DATA = 64

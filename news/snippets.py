@@ -1,18 +1,17 @@
 """Search snippets: a short excerpt around the matched words, built in Python for both backends.
 
 Why not FTS5 snippet() / ts_headline(): the ranking pass only yields ids and scores, and
-asking the index for snippets afterwards costs a second evaluation of the query per result
-(~0.15 ms a row for a phrase on FTS5; ts_headline re-parses the whole text). Here a word
-matches when it has the query word's stem under the Porter stemmer (what FTS5's `porter`
-tokenizer uses) or the Snowball one (PostgreSQL's `english`), after removing diacritics.
-Matches are wrapped in MARK_START/MARK_END; callers escape the text and turn the marks into
-their own highlighting.
+asking the index for snippets afterwards evaluates the query again for every result
+(ts_headline even re-parses the whole text). Here a word matches when it has the query word's
+stem under the Porter stemmer (what FTS5's `porter` tokenizer uses) or the Snowball one
+(PostgreSQL's `english`), after removing diacritics. Matches are wrapped in
+MARK_START/MARK_END; callers escape the text and turn the marks into their own highlighting.
 
-Cost: a Matcher is built once per search (stems, one compiled pattern). Stemming only ever
-rewrites a word's last two letters (checked on 37,750 English words for both stemmers), so a
-text word can only match if it starts with a query stem minus two letters: the pattern finds
-those candidates in C, and only they are folded and stemmed. A text is read up to SCAN_CHARS
-and until MAX_HITS matches are found (the excerpt is chosen among the first ones anyway).
+One scan: a Matcher is built once per search (stems, one compiled pattern). Stemming only
+rewrites a word's last STEM_SLACK letters, so a text word can only match if it starts with a
+query stem minus those letters: the pattern finds such candidates, and only they are folded
+and stemmed. A text is read up to SCAN_CHARS and until MAX_HITS matches are found (the excerpt
+is chosen among the first ones anyway).
 """
 
 from __future__ import annotations
@@ -27,6 +26,8 @@ from typing import cast
 from nltk.stem.porter import PorterStemmer
 from nltk.stem.snowball import SnowballStemmer
 
+from news.text import first_words
+
 MARK_START = "\x02"
 MARK_END = "\x03"
 ELLIPSIS = "…"
@@ -35,15 +36,16 @@ SNIPPET_WORDS = 24
 # and a match that deep rarely makes the best excerpt (the title is shown anyway).
 SCAN_CHARS = 20_000
 MAX_HITS = 64
-# How many trailing letters a stemmer may rewrite ("dying" -> "die", "ability" -> "abl").
+# How many trailing letters a stemmer may rewrite ("dying" -> "die", "ability" -> "abl"),
+# checked on 37,750 English words for both stemmers.
 STEM_SLACK = 2
 
 # Words: runs of anything but spaces and punctuation, so combining marks stay inside a word.
 _WORD_CHARS = r"[^\s\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f\xa0-\xbf\u2000-\u206f\u3000-\u303f]"
 _TOKEN = re.compile(_WORD_CHARS + "+")
 _WORD_CHAR = re.compile(_WORD_CHARS)
-# The rest of a word. Matched apart from the query's prefixes: compiled into each query's
-# pattern, this large class made a new query's first search 1-2 ms slower.
+# The rest of a word, matched apart from the query's prefixes: compiled into each query's
+# pattern, this large class would make every new query's first search slow.
 _WORD_REST = re.compile(_WORD_CHARS + "*")
 _PORTER = PorterStemmer(mode=PorterStemmer.ORIGINAL_ALGORITHM)
 _SNOWBALL = SnowballStemmer("english")
@@ -116,8 +118,8 @@ class Matcher:
     """Tells whether a word of the text matches one of the query's words, and finds them.
 
     One Matcher may serve any number of searches. Its patterns are compiled when a text first
-    needs them: the one that also finds accented forms only for texts with accented Latin
-    letters (it takes ~1 ms to compile, longer than a rare word's whole search).
+    needs them: the one that also finds accented forms (slow to compile) only for texts with
+    accented Latin letters.
     """
 
     def __init__(self, words: Iterable[str], prefixes: Iterable[str]) -> None:
@@ -249,20 +251,17 @@ def excerpt(summary: str | None, text: str, matcher: Matcher) -> str:
     """Return the snippet of a result: from its summary if a word matches there, else from its
     text, else (a match in the title only) the summary's or the text's first words."""
     if not summary:
-        return snippet(text, matcher) or first_words(text)
+        return snippet(text, matcher) or _opening(text)
     # One scan of both finds the first match, so only the text that has it is read again
     # (most results of a rare word match by their title only: then nothing is).
     found = matcher.find(summary + "\n" + text[:SCAN_CHARS])
     first = None if found is None else next(found, None)
     if first is None:
-        return first_words(summary)
+        return _opening(summary)
     if first[0] < len(summary):
-        return snippet(summary, matcher) or first_words(summary)
-    return snippet(text, matcher) or first_words(summary)
+        return snippet(summary, matcher) or _opening(summary)
+    return snippet(text, matcher) or _opening(summary)
 
 
-def first_words(text: str, words: int = SNIPPET_WORDS) -> str:
-    """Return the beginning of `text` (a snippet for results matched by title only)."""
-    parts = text.split(maxsplit=words)
-    head = " ".join(parts[:words])
-    return head + (ELLIPSIS if len(parts) > words else "")
+def _opening(text: str) -> str:
+    return first_words(text, words=SNIPPET_WORDS, max_chars=None)

@@ -1,6 +1,6 @@
 """Many small feeds behind one asyncio server process, with latency, faults and a request log.
 
-    python -m tests.faults.feedserver --feeds 5000 --hosts 50 --latency 0.075
+    python -m harness.farm --feeds 5000 --hosts 50 --latency 0.075
 
 prints one JSON line ({"control": URL, "feeds": [URL, ...]}) and serves until killed. Feed i
 lives on 127.0.0.(1 + i % hosts): the fetcher allows two requests at once per host, as it
@@ -17,7 +17,13 @@ Faults, per feed or for all: `error` (HTTP 500), `timeout` (no answer for `hang`
     /_/bump?feeds=A-B&count=K  add K stories to feeds A..B (all when no feeds)
     /_/expected?feeds=A-B      the stories served so far by feed: {feed: [guid, ...]}
 
-Use tests.faults.feedclient.FeedServerProcess from a test or a benchmark.
+Tests and benchmarks start it with FeedServerProcess (at the end of this module):
+
+    with FeedServerProcess(feeds=12, hosts=4, latency=0.05) as server:
+        server.urls                  # one URL per feed
+        server.mode("error", "0-3")  # feeds 0..3 answer 500 from now on
+        server.bump(count=2)         # every feed gets two new stories
+        server.log()                 # every request so far: (feed, unix time, status)
 """
 
 from __future__ import annotations
@@ -29,13 +35,17 @@ import hashlib
 import json
 import random
 import time
+import urllib.request
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import format_datetime
 from html import escape
 from urllib.parse import parse_qsl, urlsplit
 
+from harness.http import Answer, host_of, http_date, not_modified, serve_hosts
+from harness.procs import Proc, launch
+
 MODES = ("ok", "error", "timeout", "garbage", "slow")
+RSS = "application/rss+xml"
 _TEXT = (
     "the city council said on monday that new rail line would open next year after long "
     "delays and rising costs while officials from the transport ministry warned that "
@@ -98,7 +108,7 @@ class Site:
                 f"<item><title>{escape(title)}</title>"
                 f"<link>{base}/story/{feed.index}/{item}</link>"
                 f'<guid isPermaLink="false">{guid(feed.index, item)}</guid>'
-                f"<pubDate>{format_datetime(when, usegmt=True)}</pubDate>"
+                f"<pubDate>{http_date(when)}</pubDate>"
                 f"<description>{escape(text)}</description></item>"
             )
         return (
@@ -130,44 +140,20 @@ def feed_range(value: str | None, count: int) -> range:
 
 
 class Handler:
-    """Serves one connection: HTTP/1.1 GETs with keep-alive."""
+    """Answers the feed and control requests of every host."""
 
-    def __init__(self, site: Site, hosts: dict[str, int]) -> None:
+    def __init__(self, site: Site) -> None:
         self.site = site
-        self.hosts = hosts
 
-    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
-            while True:
-                head = await reader.readuntil(b"\r\n\r\n")
-                lines = head.decode("latin-1").split("\r\n")
-                target = lines[0].split(" ")[1]
-                headers = {}
-                for line in lines[1:]:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                answer = await self.answer(target, headers)
-                if answer is None:  # a timeout: say nothing, then hang up
-                    break
-                status, kind, body, extra = answer
-                reason = {200: "OK", 304: "Not Modified", 404: "Not Found"}.get(status, "Error")
-                out = [f"HTTP/1.1 {status} {reason}", f"Content-Type: {kind}", *extra]
-                out.append(f"Content-Length: {len(body)}")
-                writer.write(("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + body)
-                await writer.drain()
-        writer.close()
-
-    async def answer(
-        self, target: str, headers: dict[str, str]
-    ) -> tuple[int, str, bytes, list[str]] | None:
+    async def answer(self, target: str, headers: dict[str, str]) -> Answer | None:
         url = urlsplit(target)
         query = dict(parse_qsl(url.query))
         if url.path.startswith("/_/"):
             body = json.dumps(self.control(url.path.removeprefix("/_/"), query)).encode()
-            return 200, "application/json", body, []
+            return Answer(200, "application/json", body)
         parts = url.path.strip("/").split("/")
         if len(parts) != 2 or parts[0] != "feed" or not parts[1].isdigit():
-            return 404, "text/plain", b"not found", []
+            return Answer(404, "text/plain", b"not found")
         site = self.site
         feed = site.feeds[int(parts[1])]
         delay = site.latency + random.uniform(-site.jitter, site.jitter)
@@ -178,9 +164,7 @@ class Handler:
         await asyncio.sleep(max(0.0, delay))
         return answer
 
-    def feed_answer(
-        self, feed: Feed, headers: dict[str, str]
-    ) -> tuple[int, str, bytes, list[str]] | None:
+    def feed_answer(self, feed: Feed, headers: dict[str, str]) -> Answer | None:
         site = self.site
         stamp = time.time()
         if feed.mode == "timeout":
@@ -188,18 +172,18 @@ class Handler:
             return None
         if feed.mode == "error":
             site.log.append((feed.index, stamp, 500))
-            return 500, "text/plain", b"internal error", []
+            return Answer(500, "text/plain", b"internal error")
         if feed.mode == "garbage":
             site.log.append((feed.index, stamp, 200))
             site.garbage_turn += 1
-            return 200, "application/rss+xml", GARBAGE[site.garbage_turn % len(GARBAGE)], []
+            return Answer(200, RSS, GARBAGE[site.garbage_turn % len(GARBAGE)])
         tag = '"' + hashlib.sha1(f"{feed.index}:{feed.total}".encode()).hexdigest()[:16] + '"'
-        if headers.get("if-none-match") == tag:
+        if not_modified(headers, tag, None):
             site.log.append((feed.index, stamp, 304))
-            return 304, "application/rss+xml", b"", [f"ETag: {tag}"]
+            return Answer(304, RSS, b"", [f"ETag: {tag}"])
         site.log.append((feed.index, stamp, 200))
         host = headers.get("host", "127.0.0.1")
-        return 200, "application/rss+xml", site.rss(feed, f"http://{host}"), [f"ETag: {tag}"]
+        return Answer(200, RSS, site.rss(feed, f"http://{host}"), [f"ETag: {tag}"])
 
     def control(self, action: str, query: dict[str, str]) -> object:
         site = self.site
@@ -229,24 +213,75 @@ async def serve(args: argparse.Namespace) -> None:
         for i in range(args.feeds)
     ]
     site = Site(feeds, args.window, args.words, args.latency, args.jitter, args.hang)
-    hosts: dict[str, int] = {}
-    handler = Handler(site, hosts)
-    for k in range(args.hosts):
-        host = f"127.0.0.{1 + k}"
-        server = await asyncio.start_server(handler, host, 0, backlog=1024)
-        hosts[host] = server.sockets[0].getsockname()[1]
+    hosts = await serve_hosts(args.hosts, Handler(site).answer)
     urls = [
         f"http://{host}:{hosts[host]}/feed/{i}"
         for i in range(args.feeds)
-        for host in [f"127.0.0.{1 + i % args.hosts}"]
+        for host in [host_of(i, args.hosts)]
     ]
     control = f"http://127.0.0.1:{hosts['127.0.0.1']}"
     print(json.dumps({"control": control, "feeds": urls}), flush=True)
     await asyncio.Event().wait()
 
 
+class FeedServerProcess:
+    """The feed server in its own process: start(), the feed URLs, control calls, stop()."""
+
+    def __init__(self, **options: float) -> None:
+        self.options = options
+        self.process: Proc | None = None
+        self.control_url = ""
+        self.urls: list[str] = []
+
+    def start(self) -> FeedServerProcess:
+        """Start the server and read its URLs; return self."""
+        args = [f"--{k.replace('_', '-')}={v}" for k, v in self.options.items()]
+        self.process = launch("farm", ["-m", "harness.farm", *args], None, announce=True)
+        first = json.loads(self.process.first_line)
+        self.control_url, self.urls = first["control"], first["feeds"]
+        return self
+
+    def stop(self) -> None:
+        """Stop the server process."""
+        if self.process is not None:
+            self.process.kill()
+
+    def __enter__(self) -> FeedServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def call(self, action: str, **query: object) -> dict[str, object]:
+        """Run one control action and return its JSON answer."""
+        qs = "&".join(f"{k}={v}" for k, v in query.items() if v is not None)
+        url = f"{self.control_url}/_/{action}?{qs}"
+        with urllib.request.urlopen(url, timeout=30) as response:
+            answer: dict[str, object] = json.loads(response.read())
+        return answer
+
+    def log(self, since: int = 0) -> tuple[int, list[tuple[int, float, int]]]:
+        """Return (next index, requests since `since` as (feed, unix time, status))."""
+        answer = self.call("log", since=since)
+        entries = answer["entries"]
+        assert isinstance(entries, list)
+        return int(str(answer["next"])), [(int(f), float(t), int(s)) for f, t, s in entries]
+
+    def mode(self, mode: str, feeds: str | None = None) -> None:
+        """Switch feeds (all, or "A-B") to a mode: ok, error, timeout, garbage, slow."""
+        self.call("mode", mode=mode, feeds=feeds)
+
+    def bump(self, feeds: str | None = None, count: int = 1) -> None:
+        """Add `count` new stories to feeds (all, or "A-B")."""
+        self.call("bump", feeds=feeds, count=count)
+
+    def expected(self, feeds: str | None = None) -> dict[int, list[str]]:
+        """Return the GUIDs every feed has served so far, by feed index."""
+        return {int(k): v for k, v in self.call("expected", feeds=feeds).items()}  # type: ignore[misc]
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m tests.faults.feedserver", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m harness.farm", description=__doc__)
     parser.add_argument("--feeds", type=int, default=10)
     parser.add_argument("--items", type=int, default=3, help="stories per feed at start")
     parser.add_argument("--window", type=int, default=20, help="newest stories a feed shows")

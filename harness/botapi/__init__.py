@@ -12,7 +12,7 @@ getUpdates long polling with offsets, Message objects back from sendMessage/edit
 "can't parse entities" for bad HTML, "message is too long" past 4096 UTF-16 units after
 parsing, 403 for blocked users, 400 with migrate_to_chat_id for upgraded groups, and 429 with
 retry_after past the sending limits (30 messages/s overall, 1/s per private chat sustained,
-20/min per group). `python -m tests.botapi` runs it standalone for other processes.
+20/min per group). `python -m harness.botapi` runs it standalone for other processes.
 
 Chats the bot writes to are created on first use (positive ids private, -100... supergroups,
 other negative ids groups); set `api.state.auto_create_chats = False` for Telegram's 400
@@ -22,19 +22,17 @@ every RetryAfter raises PTB 22's deprecation warning.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TypeVar
 
-import pytest
 from telegram import Bot
 
-from tests.botapi.server import RemoteBotAPI, Server, push_webhook_updates
-from tests.botapi.state import DEFAULT_TOKEN, JSON, Call, ChatMessage, Limits, State
-from tests.botapi.users import UserActions
+from harness.botapi.server import RemoteBotAPI, Server, push_webhook_updates
+from harness.botapi.state import DEFAULT_TOKEN, JSON, Call, ChatMessage, Limits, State
+from harness.botapi.users import UserActions
+from harness.wait import wait_until
 
 __all__ = [
     "DEFAULT_TOKEN",
@@ -64,7 +62,12 @@ class FakeBotAPI(UserActions):
     # -- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> FakeBotAPI:
-        """Start serving on 127.0.0.1 (a free port unless one was given) and return self."""
+        """Start serving on 127.0.0.1 (a free port unless one was given) and return self.
+
+        A stopped fake starts again with its state, as Telegram's servers come back.
+        """
+        with self.state.cond:
+            self.state.closed = False
         self._server = Server(self, self._port)
         self._threads = [
             threading.Thread(
@@ -186,18 +189,23 @@ class FakeBotAPI(UserActions):
                 "last_sent_at": sent[-1].at if sent else None,
             }
 
+    def polls_started(self) -> int:
+        """Return how many getUpdates calls have reached the fake (long polls included)."""
+        with self.state.cond:
+            return self.state.poll_generation
+
     # -- waiting (async tests) ---------------------------------------------------------
 
     async def wait_for(self, check: Callable[[], T | None], timeout: float = 5.0) -> T:
         """Return check()'s first truthy value, polling; fail after `timeout` seconds."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = check()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"fake Bot API: nothing after {timeout} s")
-            await asyncio.sleep(0.01)
+
+        async def ask() -> T | None:
+            return check()
+
+        try:
+            return await wait_until(ask, within=timeout, every=0.01, what="fake Bot API")
+        except TimeoutError as exc:
+            raise AssertionError(f"fake Bot API: nothing after {timeout} s") from exc
 
     async def wait_sent(
         self, chat_id: int, count: int = 1, timeout: float = 5.0
@@ -213,18 +221,3 @@ class FakeBotAPI(UserActions):
     async def wait_answer(self, query_id: str, timeout: float = 5.0) -> JSON:
         """Return the answer to a button press once the bot gave it."""
         return await self.wait_for(lambda: self.answer(query_id), timeout)
-
-
-@pytest.fixture
-def bot_api(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeBotAPI]:
-    """A fake Bot API serving on 127.0.0.1 for one test.
-
-    PTB_TIMEDELTA opts into PTB 22's timedelta durations: without it, every RetryAfter the
-    fake provokes raises a PTBDeprecationWarning, which this suite turns into an error.
-    """
-    monkeypatch.setenv("PTB_TIMEDELTA", "true")
-    api = FakeBotAPI().start()
-    try:
-        yield api
-    finally:
-        api.stop()

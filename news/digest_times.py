@@ -1,4 +1,4 @@
-"""Digest schedule math: when a subscription's next digest is due, in UTC. Pure, no I/O.
+"""Digest times: when a subscription's next digest is due, in UTC. Pure, no I/O.
 
 Times are local wall-clock times in the subscription's IANA zone (zoneinfo, DST-correct):
 - a local time that does not exist (spring forward) moves forward by the gap, e.g. 02:30 in
@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from news import words
+
 FREQUENCIES = ("daily", "twice", "hourly", "off")
 
 _HHMM = re.compile(r"([01]?\d|2[0-3]):([0-5]\d)")
@@ -27,7 +29,7 @@ def parse_time(value: str | time) -> time:
         return time(value.hour, value.minute)
     match = _HHMM.fullmatch(value.strip())
     if match is None:
-        raise ValueError(f"{value.strip()[:20]!r} is not a time of day like 08:00")
+        raise ValueError(words.not_a_time(value.strip()[:20]))
     return time(int(match[1]), int(match[2]))
 
 
@@ -41,7 +43,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError) as exc:  # OSError: "Europe" is a folder
-        raise ValueError(f"{name[:60]!r} is not a time zone like Europe/Berlin") from exc
+        raise ValueError(words.not_a_zone(name[:60])) from exc
 
 
 def _times_of_day(digest_times: Sequence[str | time], frequency: str) -> list[time]:
