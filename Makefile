@@ -12,7 +12,7 @@ BENCH_SEARCH_ARGS ?= --reuse
 export TEST_DATABASE_URL
 
 .PHONY: demo test test-fast lint typecheck pytest postgres venv clean \
-	bench-quality bench-speed bench-ingest bench-search bench-delivery bench-scale soak
+	bench-quality bench-speed bench-extract bench-ingest bench-search bench-delivery bench-scale soak
 
 venv: $(STAMP)
 
@@ -50,6 +50,11 @@ bench-quality: $(STAMP)
 
 bench-speed: $(STAMP)
 	$(BIN)/python -m bench.speed --data $(EVAL)
+
+# Extraction: pages built from the dev sets, plus any folder of html/ + txt/ pairs given as
+# PAIRS (e.g. newspaper4k's sdist tests/data; see bench/extract.py).
+bench-extract: $(STAMP)
+	$(BIN)/python -m bench.extract --data $(EVAL) $(if $(PAIRS),--pairs $(PAIRS))
 
 bench-ingest: $(STAMP)
 	$(BIN)/python -m bench.ingest

@@ -17,7 +17,7 @@ from sumy.summarizers.sum_basic import SumBasicSummarizer
 from sumy.summarizers.text_rank import TextRankSummarizer
 from sumy.utils import get_stop_words
 
-from news.summarize import clean_text, split_sentences, summarize
+from news.summarize import WEIGHTS, Weights, clean_text, split_sentences, summarize
 from news.summarize.tokenizer import SentenceTokenizer, to_document
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -85,9 +85,19 @@ STOCK = {
 }
 
 
-def newsbot(article: Article, count: int, max_chars: int) -> list[str]:
-    """Return newsbot's summary, called the way the digest calls it."""
-    return summarize(article.text, sentences=count, max_chars=max_chars, title=article.title)
+def newsbot(weights: Weights = WEIGHTS) -> Method:
+    """Return newsbot's summarizer with ``weights``, called the way the digest calls it."""
+
+    def run(article: Article, count: int, max_chars: int) -> list[str]:
+        return summarize(
+            article.text,
+            sentences=count,
+            max_chars=max_chars,
+            title=article.title,
+            weights=weights,
+        )
+
+    return run
 
 
 def shared_sentences(article: Article) -> list[str]:
@@ -115,7 +125,7 @@ def stock(name: str) -> Method:
 
 def methods() -> dict[str, Method]:
     """Return every method of the quality benchmark by display name."""
-    return {"newsbot": newsbot, "Lead-k": lead} | {name: stock(name) for name in STOCK}
+    return {"newsbot": newsbot(), "Lead-k": lead} | {name: stock(name) for name in STOCK}
 
 
 def cut_words(text: str, budget: int) -> str:

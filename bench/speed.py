@@ -26,6 +26,9 @@ from sumy.utils import get_stop_words
 
 from bench.common import RESULTS, Article, add_common_arguments, load_set
 from news.summarize import clean_text, detect_language, split_sentences, summarize
+from news.summarize.language import language_kit
+from news.summarize.rank import ranked
+from news.summarize.tokenizer import words
 
 SENTENCES = 3
 
@@ -88,24 +91,41 @@ def measure(articles: list[Article], rounds: int) -> dict[str, float]:
 
 
 def stages(articles: list[Article]) -> list[tuple[str, float]]:
-    """Return milliseconds per article of each stage of both summarizers (one pass)."""
+    """Return milliseconds per article of each stage of both summarizers (one pass each)."""
     tokenizer = StockTokenizer()
+    stemmer = Stemmer("english")
     texts = [a.text for a in articles]
     clean = [clean_text(t) for t in texts]
-    steps: list[tuple[str, Callable[[str], object], list[str]]] = [
-        ("stock: pysbd sentence splitting", tokenizer.to_sentences, texts),
-        ("stock: whole (parse + LexRank)", stock_summarizer(), texts),
-        ("newsbot: clean_text", clean_text, texts),
-        ("newsbot: detect_language", detect_language, clean),
-        ("newsbot: split_sentences", split_sentences, clean),
-        ("newsbot: whole summarize", newsbot_summarizer(), texts),
+    parts = [split_sentences(t) for t in clean]
+    tokens = [[words(s) for s in p] for p in parts]
+    kit = language_kit("en")
+    terms = [kit.terms(t) for t in tokens]
+    stock, ours = stock_summarizer(), newsbot_summarizer()
+    stock_words = [
+        [w for s in tokenizer.to_sentences(t) for w in tokenizer.to_words(s)] for t in texts
+    ]
+    steps: list[tuple[str, Callable[[int], object]]] = [
+        ("stock: pysbd sentence splitting", lambda i: tokenizer.to_sentences(texts[i])),
+        ("stock: NLTK word tokenizing", lambda i: [tokenizer.to_words(s) for s in parts[i]]),
+        ("stock: Snowball stemming, every word", lambda i: [stemmer(w) for w in stock_words[i]]),
+        ("stock: whole (parse + LexRank)", lambda i: stock(texts[i])),
+        ("newsbot: clean_text", lambda i: clean_text(texts[i])),
+        ("newsbot: detect_language", lambda i: detect_language(clean[i])),
+        ("newsbot: split_sentences", lambda i: split_sentences(clean[i])),
+        ("newsbot: words", lambda i: [words(s) for s in parts[i]]),
+        ("newsbot: stop words + stemming (memoized)", lambda i: kit.terms(tokens[i])),
+        (
+            "newsbot: similarity matrix + rating",
+            lambda i: ranked(parts[i], [len(t) for t in tokens[i]], terms[i]),
+        ),
+        ("newsbot: whole summarize", lambda i: ours(texts[i])),
     ]
     result = []
-    for label, step, inputs in steps:
+    for label, step in steps:
         started = time.perf_counter()
-        for text in inputs:
-            step(text)
-        result.append((label, 1000 * (time.perf_counter() - started) / len(inputs)))
+        for i in range(len(texts)):
+            step(i)
+        result.append((label, 1000 * (time.perf_counter() - started) / len(texts)))
     return result
 
 

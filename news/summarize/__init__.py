@@ -6,22 +6,16 @@ it keeps no state between calls except per-language caches, so it is thread-safe
 
 from __future__ import annotations
 
-import logging
 import re
-from functools import lru_cache
-
-from sumy.models.dom import Sentence
 
 from news.summarize.boilerplate import clean_text
 from news.summarize.fit import fit
 from news.summarize.language import SUMY_LANGUAGES, detect_language, language_kit
-from news.summarize.rank import PositionalLexRankSummarizer
+from news.summarize.rank import WEIGHTS, Weights, ranked
 from news.summarize.sentences import split_sentences
-from news.summarize.tokenizer import SentenceTokenizer
+from news.summarize.tokenizer import words
 
-__all__ = ["clean_text", "detect_language", "split_sentences", "summarize"]
-
-log = logging.getLogger(__name__)
+__all__ = ["WEIGHTS", "Weights", "clean_text", "detect_language", "split_sentences", "summarize"]
 
 # Articles are read from the top: a summary never needs more than the first ~100 kB or the
 # first 300 sentences, and the caps keep a 1 MB page from costing seconds.
@@ -38,6 +32,7 @@ def summarize(
     sentences: int = 3,
     max_chars: int = 600,
     title: str | None = None,
+    weights: Weights = WEIGHTS,
 ) -> list[str]:
     """Return up to ``sentences`` sentences of ``text`` that summarize it, in article order."""
     if sentences <= 0 or max_chars <= 0:
@@ -50,9 +45,10 @@ def summarize(
     parts = parts[:MAX_SENTENCES]
     if not parts:
         return []
-    tokenizer = _tokenizer(code)
-    ranked = _summarizer(code).ranked([Sentence(s, tokenizer) for s in parts])
-    return fit(parts, ranked, sentences, max_chars)
+    tokens = [words(s) for s in parts]
+    terms = language_kit(code).terms(tokens)
+    order = ranked(parts, [len(t) for t in tokens], terms, weights)
+    return fit(parts, order, sentences, max_chars)
 
 
 def _head(text: str) -> str:
@@ -73,17 +69,3 @@ def _is_title(sentence: str, title: str | None) -> bool:
     if not title:
         return False
     return _NOT_WORD.sub("", sentence).casefold() == _NOT_WORD.sub("", title).casefold()
-
-
-@lru_cache(maxsize=64)
-def _tokenizer(code: str) -> SentenceTokenizer:
-    return SentenceTokenizer(code)
-
-
-@lru_cache(maxsize=64)
-def _summarizer(code: str) -> PositionalLexRankSummarizer:
-    kit = language_kit(code)
-    summarizer = PositionalLexRankSummarizer(kit.stem)
-    summarizer.stop_words = kit.stop_words
-    log.debug("summarizer ready language=%s stop_words=%d", code, len(kit.stop_words))
-    return summarizer

@@ -47,18 +47,22 @@ _SHORT_LINE_PATTERNS = [
 ]
 _SHORT_LINE = re.compile("|".join(f"(?:{p})" for p in _SHORT_LINE_PATTERNS), re.IGNORECASE)
 
-_ANY_LINE_PATTERNS = [
-    # syndication and copyright notices, whatever their length
-    r"\(?\s*(?:this|the) (?:story|article|report) (?:has not been|was not) edited by\b.*",
-    r".*\bauto-generated from a syndicated feed\b.*",
-    r"\(?\s*with inputs? from (?:agencies|pti|ani|ians|reuters)\b.*",
+# Syndication and copyright notices, whatever their length: lines that start with one...
+_NOTICE_START_PATTERNS = [
+    r"\(?\s*(?:this|the) (?:story|article|report) (?:has not been|was not) edited by\b",
+    r"\(?\s*with inputs? from (?:agencies|pti|ani|ians|reuters)\b",
     r"\(?\s*this (?:article|story|post) (?:was|is) (?:originally )?(?:published|republished|"
-    r"first published|produced)\b.*",
-    r".*\ball rights reserved\b.*",
-    r".*\bmay not be (?:published|reproduced), broadcast, rewritten\b.*",
-    r"(?:copyright|\(c\))\s+\d{4}\b.*",
+    r"first published|produced)\b",
+    r"(?:copyright|\(c\))\s+\d{4}\b",
 ]
-_ANY_LINE = re.compile("|".join(f"(?:{p})" for p in _ANY_LINE_PATTERNS), re.IGNORECASE)
+_NOTICE_START = re.compile("|".join(f"(?:{p})" for p in _NOTICE_START_PATTERNS), re.IGNORECASE)
+# ...and lines that hold one anywhere (searched for, not matched with ".*" around: a story
+# comes as one long line, which ".*" would scan once per pattern).
+_NOTICE_INSIDE = re.compile(
+    r"\b(?:auto-generated from a syndicated feed|all rights reserved"
+    r"|may not be (?:published|reproduced), broadcast, rewritten)\b",
+    re.IGNORECASE,
+)
 
 # Bylines: "By Jane Doe and John Roe in London", "From: India News Bull", "By . Daily Mail
 # Reporter .". Case-sensitive: every word after "By" is a name or a connector, so that
@@ -98,7 +102,7 @@ def _is_boilerplate(line: str) -> bool:
     body = _MARKER.sub("", line).strip()
     if not body:
         return True
-    if _ANY_LINE.fullmatch(body):
+    if _NOTICE_START.match(body) or _NOTICE_INSIDE.search(body):
         return True
     if _BYLINE.fullmatch(body) and len(body.split()) <= _SHORT:
         return True

@@ -1,85 +1,81 @@
-"""Sentence rating: sumy's LexRank family, made position-aware, with redundancy removal.
+"""Sentence rating: centrality with a lead prior and a length weight, without repeats.
 
-Stock graph rankers lose to the lead on news because news puts its point first (the
-inverted pyramid). The rating here keeps what works in LexRank, how central a sentence is to
-the rest of the article, and multiplies it by a position prior:
+Stock graph rankers (LexRank, TextRank) lose to the lead on news because news puts its point
+first (the inverted pyramid). The rating keeps what works in LexRank, how central a sentence
+is to the rest of the article, and weighs it by position and length:
 
-    score(s_i) = degree(s_i) / (r_i + 1) ** POSITION_EXPONENT
+    score(s_i) = (forward_i + BACKWARD * backward_i) * words_i ** LENGTH / (r_i + 1) ** POSITION
 
-where degree(s_i) is the sum of the cosine similarities of s_i to every other sentence (the
-"degree centrality" of Erkan & Radev's LexRank paper, on a continuous graph; it equals the
-similarity to the article's centroid, as in MEAD) over stemmed content words, and r_i is the
-rank of s_i among the candidate sentences. Picking then skips any sentence that says again
-what a picked one said: REDUNDANCY or more of the content words of the shorter of the two
-are in the other. Two parameters; the exponent sits on a plateau on the dev sets (0.15 to
-0.4 all beat the baselines) rather than a peak, and the redundancy cut is a readability
-rule, not a fit (ROUGE rewards repeats, so it costs a little).
+forward_i and backward_i are the sums of the cosine similarities of s_i (stemmed content
+words) to the sentences after and before it, words_i its length in words (a short sentence
+says little on its own) and r_i its rank among the candidates (the lead prior). BACKWARD < 1
+is PacSum's directed centrality (Zheng & Lapata 2019: being similar to what follows counts
+more than being similar to what came before); BACKWARD = 1 is LexRank's degree. Picking then
+skips any sentence that says again what a picked one said: REDUNDANCY or more of the content
+words of the shorter of the two are in the other (a readability rule, not a fit).
 
-The similarity matrix is built in numpy from the pairs of sentences that share a word, instead
-of sumy's pure-Python O(n²) cosine loop; a 20-sentence article is rated in about a millisecond.
+The weights are one default for every language, the choice of 5-fold cross-validation over a
+small grid on the three dev sets; bench/quality.py reruns the choice and reports the scores
+on the folds held out (bench/results/quality.md).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-from sumy.models.dom import ObjectDocumentModel, Sentence
-from sumy.summarizers.lex_rank import LexRankSummarizer
 from threadpoolctl import threadpool_limits
 
 # The matrices are tiny (one row per sentence) and summaries already run one per thread:
 # BLAS threads only contend for the cores (measured: 2x slower on a busy 2-core machine).
 threadpool_limits(1, user_api="blas")
 
-POSITION_EXPONENT = 0.25
 REDUNDANCY = 0.7
 MIN_WORDS = 4  # shorter "sentences" are labels, captions or leftovers of bad splitting
 MAX_WORDS = 80  # longer ones are run-ons where splitting failed (captions glued together)
 _ENDS_SENTENCE = re.compile(r"[.!?…][\"”»’')\]]*$")
-# Ties (all degrees zero, e.g. a one-sentence text) fall back to the lead.
+# Ties (all similarities zero, e.g. a one-sentence text) fall back to the lead.
 _EPSILON = 1e-6
 
 
-class PositionalLexRankSummarizer(LexRankSummarizer):  # type: ignore[misc]
-    """LexRank degree centrality times a lead prior, picking without repeats."""
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """The rating's three weights (POSITION, BACKWARD, LENGTH in the module docstring)."""
 
-    def __call__(
-        self, document: ObjectDocumentModel, sentences_count: int
-    ) -> tuple[Sentence, ...]:
-        """Return the best ``sentences_count`` sentences, in document order."""
-        sentences = list(document.sentences)
-        order = self.ranked(sentences)
-        return tuple(sentences[i] for i in sorted(order[:sentences_count]))
+    position: float = 0.25
+    backward: float = 1.0
+    length: float = 0.5
 
-    def ranked(self, sentences: Sequence[Sentence]) -> list[int]:
-        """Return indexes of the candidate sentences, best first, redundant ones left out."""
-        if not sentences:
-            return []
-        cosine, overlap = self._similarities(sentences)
-        candidates = _candidates(sentences)
-        scores = _scores(cosine, candidates)
-        picked: list[int] = []
-        for i in sorted(np.flatnonzero(candidates), key=lambda i: (-scores[i], i)):
-            if not picked or overlap[i, picked].max() < REDUNDANCY:
-                picked.append(int(i))
-        return picked
 
-    def _similarities(self, sentences: Sequence[Sentence]) -> tuple[np.ndarray, np.ndarray]:
-        """Return the cosine and overlap matrices of the sentences' stemmed content words."""
-        words = [self._to_words_set(s) for s in sentences]
-        vocabulary: dict[str, int] = {}
-        columns = [vocabulary.setdefault(w, len(vocabulary)) for ws in words for w in ws]
-        rows = np.repeat(np.arange(len(sentences)), [len(ws) for ws in words])
-        return similarities(len(sentences), rows, np.array(columns, dtype=np.int64))
+WEIGHTS = Weights()
 
-    def _to_words_set(self, sentence: Sentence) -> list[str]:
-        # sumy's version, minus its per-word unicode conversions: the stemmer is already
-        # memoized per language, so this is a dictionary lookup per word.
-        stop_words = self._stop_words
-        stem = self._stemmer
-        return [stem(w) for w in (w.lower() for w in sentence.words) if w not in stop_words]
+
+def ranked(
+    sentences: Sequence[str],
+    lengths: Sequence[int],
+    terms: Sequence[Sequence[str]],
+    weights: Weights = WEIGHTS,
+) -> list[int]:
+    """Return indexes of the candidate sentences, best first, redundant ones left out.
+
+    ``lengths[i]`` is the number of words of ``sentences[i]`` and ``terms[i]`` its stemmed
+    content words, the ones compared between sentences.
+    """
+    if not sentences:
+        return []
+    vocabulary: dict[str, int] = {}
+    columns = [vocabulary.setdefault(t, len(vocabulary)) for ts in terms for t in ts]
+    rows = np.repeat(np.arange(len(sentences)), [len(ts) for ts in terms])
+    cosine, overlap = similarities(len(sentences), rows, np.array(columns, dtype=np.int64))
+    candidates = _candidates(sentences, lengths)
+    scores = _scores(cosine, np.array(lengths, dtype=np.float64), candidates, weights)
+    picked: list[int] = []
+    for i in sorted(np.flatnonzero(candidates), key=lambda i: (-scores[i], i)):
+        if not picked or overlap[i, picked].max() < REDUNDANCY:
+            picked.append(int(i))
+    return picked
 
 
 def similarities(n: int, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -118,23 +114,30 @@ def similarities(n: int, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndar
     return cosine, overlap
 
 
-def _candidates(sentences: Sequence[Sentence]) -> np.ndarray:
+def _candidates(sentences: Sequence[str], lengths: Sequence[int]) -> np.ndarray:
     """Return a mask of the sentences fit for a summary (whole sentences of normal length)."""
     mask = np.array(
         [
-            MIN_WORDS <= len(s.words) <= MAX_WORDS and bool(_ENDS_SENTENCE.search(str(s)))
-            for s in sentences
+            MIN_WORDS <= n <= MAX_WORDS and bool(_ENDS_SENTENCE.search(s))
+            for s, n in zip(sentences, lengths, strict=True)
         ]
     )
     if not mask.any():
         # A text of headlines or fragments still gets a summary, if it has words at all.
-        mask = np.array([len(s.words) > 0 for s in sentences])
+        mask = np.array([n > 0 for n in lengths])
     return mask
 
 
-def _scores(similarity: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """Return degree centrality times the lead prior, for candidates only (others -inf)."""
-    rank = np.cumsum(candidates) - 1
-    prior = 1.0 / (np.maximum(rank, 0) + 1.0) ** POSITION_EXPONENT
-    scores = (similarity.sum(axis=1) + _EPSILON) * prior
+def _scores(
+    cosine: np.ndarray, lengths: np.ndarray, candidates: np.ndarray, weights: Weights
+) -> np.ndarray:
+    """Return the position-aware centrality of the candidates (others -inf)."""
+    forward = np.triu(cosine, 1).sum(axis=1)
+    backward = np.tril(cosine, -1).sum(axis=1)
+    rank = np.maximum(np.cumsum(candidates) - 1, 0)
+    scores = (
+        (forward + weights.backward * backward + _EPSILON)
+        * np.maximum(lengths, 1.0) ** weights.length
+        / (rank + 1.0) ** weights.position
+    )
     return np.where(candidates, scores, -np.inf)

@@ -1,7 +1,7 @@
-"""The tokenizer object sumy calls (``to_sentences``/``to_words``), built on our splitter.
+"""Words, and the tokenizer object sumy calls (``to_sentences``, ``to_words``) on our splitter.
 
 sumy's own ``Tokenizer`` needs NLTK's punkt data, which is a download; sumy only ever calls
-these two methods, so this object stands in for it everywhere, benchmarks included.
+these two methods, so this object stands in for it wherever sumy runs (the benchmarks).
 """
 
 from __future__ import annotations
@@ -16,6 +16,11 @@ from news.summarize.sentences import split_sentences
 _WORDS = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 
 
+def words(sentence: str) -> list[str]:
+    """Return the words of a sentence (no digits or punctuation)."""
+    return _WORDS.findall(sentence)
+
+
 class SentenceTokenizer:
     """sumy tokenizer for one language: our sentence splitter and a letters-only word regex."""
 
@@ -28,7 +33,7 @@ class SentenceTokenizer:
 
     def to_words(self, sentence: str) -> tuple[str, ...]:
         """Return the words of a sentence (no digits or punctuation)."""
-        return tuple(_WORDS.findall(sentence))
+        return tuple(words(sentence))
 
 
 def to_document(sentences: list[str], tokenizer: SentenceTokenizer) -> ObjectDocumentModel:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import re
 from collections import Counter
 from pathlib import Path
@@ -116,6 +118,41 @@ def test_http_charset_is_used_when_the_page_declares_none() -> None:
     text = extract(page, content_type="text/html; charset=KOI8-R")
 
     assert "серверных стоек" in text
+
+
+STORY = (
+    "The new bridge over the river opened to traffic on Monday after four years of work. "
+    "City engineers said the crossing would cut the commute from the northern suburbs by "
+    "twenty minutes. The project cost 140 million euros, less than the council approved."
+)
+STORY_JSON = json.dumps({"@type": "NewsArticle", "headline": "Bridge opens", "articleBody": STORY})
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        f"<html><body><nav><a href='/'>Home</a></nav><aside><p>{STORY}</p></aside></body></html>",
+        '<html><head><script type="application/ld+json">'
+        f"{STORY_JSON}</script></head><body><div id='app'>Loading...</div></body></html>",
+    ],
+    ids=["story-in-an-aside", "json-ld-article-body"],
+)
+def test_a_page_the_precise_pass_finds_nothing_in_falls_back_to_recall(
+    page: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="news.extract"):
+        text = extract(page.encode("utf-8"), url="https://example.com/bridge")
+
+    assert "cut the commute from the northern suburbs" in text
+    assert "Home" not in text
+    assert "extract fell back url=https://example.com/bridge pass=recall" in caplog.text
+
+
+def test_a_page_the_precise_pass_reads_logs_no_fallback(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="news.extract"):
+        extract((ARTICLES / "coral-reef.html").read_bytes())
+
+    assert "fell back" not in caplog.text
 
 
 @pytest.mark.parametrize(
