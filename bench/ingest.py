@@ -38,6 +38,7 @@ import httpx
 from sqlalchemy import Connection, event, func, select
 
 import jobs.summarize
+import news.pages
 import news.refresh
 from bench import feedgen
 from jobs.poll import PollReport, poll_due_feeds
@@ -188,7 +189,7 @@ def stage_cpu(into: dict[str, float]) -> Iterator[None]:
     """
     targets = [
         (news.refresh, "parse_feed", "parse"),
-        (news.refresh, "extract", "extract"),
+        (news.pages, "extract", "extract"),
         (jobs.summarize, "summarize_article", "summarize"),
     ]
     originals = [getattr(module, attr) for module, attr, _ in targets]

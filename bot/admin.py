@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import timedelta
 
 from telegram import Message, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
-from bot.services import chat_and_message, get_fetcher, get_store, is_bot_admin, now
+from bot.services import (
+    chat_and_message,
+    get_fetcher,
+    get_settings,
+    get_store,
+    is_bot_admin,
+    now,
+)
 from news import words
 from news.errors import BlockedURLError, FetchError, ParseError
-from news.fetch import check_url
-from news.models import ParsedFeed
-from news.parse import parse_feed
+from news.sources import add_feed
 from news.storage.articles import article_counts
-from news.storage.feeds import add_feed, feed_counts, get_feed, remove_feed
+from news.storage.feeds import feed_counts, get_feed, remove_feed
 from news.storage.outbox import outbox_stats
 from news.storage.subscriptions import subscription_counts
 
@@ -43,16 +47,6 @@ def web_url(text: str) -> str:
     return text
 
 
-async def check_feed(context: ContextTypes.DEFAULT_TYPE, url: str) -> tuple[str, ParsedFeed]:
-    """Return the checked URL and its parsed feed; raise FetchError or ParseError (with why)."""
-    url = check_url(url, allow_file=False)
-    fetched = await get_fetcher(context).fetch(url)
-    parsed = await asyncio.to_thread(
-        parse_feed, fetched.body, url=fetched.url, content_type=fetched.content_type
-    )
-    return url, parsed
-
-
 async def add_feed_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/addfeed URL: fetch it, check it is a feed, then store it (bot admins only)."""
     _chat, message = chat_and_message(update)
@@ -63,7 +57,13 @@ async def add_feed_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     given = web_url((context.args or [""])[0])
     try:
-        url, parsed = await check_feed(context, given)
+        added = await add_feed(
+            get_store(context),
+            get_fetcher(context),
+            given,
+            get_settings(context),
+            now=now(context),
+        )
     except BlockedURLError as exc:
         await message.reply_text(words.feed_refused(words.reason(exc)))
         return
@@ -73,10 +73,10 @@ async def add_feed_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     except ParseError as exc:
         await message.reply_text(words.not_a_feed(words.reason(exc)))
         return
-    feed, created = await add_feed(get_store(context), url, now=now(context), title=parsed.title)
-    log.info("feed added from chat feed_id=%s created=%s", feed.id, created)
+    feed = added.feed
+    log.info("feed added from chat feed_id=%s created=%s", feed.id, added.created)
     title = feed.title or feed.url
-    text = words.feed_added(feed.id, title, len(parsed.entries)) if created else None
+    text = words.feed_added(feed.id, title, added.entries) if added.created else None
     await message.reply_text(text or words.feed_exists(feed.id, title))
 
 

@@ -22,10 +22,10 @@ from news.errors import NewsbotError, QueryError
 from news.extract import extract as extract_text
 from news.fetch import HTML_ACCEPT, Fetcher, check_url
 from news.opml import read_opml, write_opml
-from news.parse import parse_feed
-from news.refresh import RefreshResult, is_local
+from news.refresh import RefreshResult
 from news.search import search as search_articles
 from news.settings import Settings
+from news.sources import add_feed
 from news.storage import feeds as feed_store
 from news.storage.copy import copy_database
 from news.storage.db import Store, open_store
@@ -63,21 +63,21 @@ def feed_url(value: str) -> str:
 
 async def feeds_add(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot feeds add URL|PATH."""
-    try:
-        url = feed_url(args.url)
-        title = None
-        if not args.no_check:
-            async with Fetcher(settings) as fetcher:
-                fetched = await fetcher.fetch(url, allow_file=is_local(url))
-            parsed = await asyncio.to_thread(
-                parse_feed, fetched.body, url=fetched.url, content_type=fetched.content_type
+    async with opened(settings) as store, Fetcher(settings) as fetcher:
+        try:
+            added = await add_feed(
+                store,
+                fetcher,
+                feed_url(args.url),
+                settings,
+                now=now(),
+                read=not args.no_check,
+                allow_file=True,
             )
-            title = parsed.title
-    except NewsbotError as exc:
-        return out.fail(f"cannot add {args.url}: {exc}")
-    async with opened(settings) as store:
-        feed, created = await feed_store.add_feed(store, url, now=now(), title=title)
-    verb = "added" if created else "already there:"
+        except NewsbotError as exc:
+            return out.fail(f"cannot add {args.url}: {exc}")
+    feed = added.feed
+    verb = "added" if added.created else "already there:"
     out.say(f"{verb} feed {feed.id} {feed.title or ''} <{feed.url}>".replace("  ", " "))
     return 0
 
@@ -112,16 +112,25 @@ async def feeds_import(args: argparse.Namespace, settings: Settings) -> int:
     except NewsbotError as exc:
         return out.fail(str(exc))
     added = skipped = 0
-    async with opened(settings) as store:
+    async with opened(settings) as store, Fetcher(settings) as fetcher:
         for item in listed:
             try:
-                url = check_url(item.url, allow_file=True)
+                # Not read now: a long list is read by the next polls, many feeds at once.
+                new = await add_feed(
+                    store,
+                    fetcher,
+                    item.url,
+                    settings,
+                    now=now(),
+                    title=item.title,
+                    read=False,
+                    allow_file=True,
+                )
             except NewsbotError as exc:
                 out.warn(f"skipped {item.url}: {exc}")
                 skipped += 1
                 continue
-            _, created = await feed_store.add_feed(store, url, now=now(), title=item.title)
-            added += created
+            added += new.created
     present = len(listed) - added - skipped
     out.say(
         f"imported {added} feeds from {args.file} ({present} already there, {skipped} skipped)"

@@ -19,6 +19,7 @@ from jobs.poll import poll_due_feeds
 from jobs.summarize import summarize_pending
 from news.fetch import Fetcher
 from news.opml import read_opml
+from news.pages import complete_pages
 from news.settings import Settings
 from news.storage import feeds as feed_store
 from news.storage.db import open_store
@@ -74,6 +75,9 @@ async def run_demo(settings: Settings, *, seeds: Path = SEEDS) -> int:
                 await feed_store.add_feed(store, base + path, now=datetime.now(UTC), title=title)
             async with Fetcher(settings) as fetcher:
                 report = await poll_due_feeds(store, fetcher, settings)
+                # Each round completes a few article pages per feed: run them all out.
+                while await complete_pages(store, fetcher, settings):
+                    pass
         summarized = await asyncio.wait_for(summarize_pending(store, settings), timeout=300)
         out.say(
             f"newsbot demo: polled {report.polled} sample feeds from seeds/: "

@@ -1,4 +1,5 @@
-"""The polling job: claim the due feeds and refresh them with bounded concurrency."""
+"""The polling job: claim the due feeds and refresh them with bounded concurrency, then one
+round of the article pages their teasers wait for."""
 
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from datetime import UTC, datetime
 
 from news import observe
 from news.fetch import Fetcher
+from news.lease import renewed
+from news.models import Feed
+from news.pages import complete_pages
 from news.refresh import RefreshResult, refresh_feed
 from news.settings import Settings
 from news.storage import feeds as feed_store
@@ -30,6 +34,7 @@ class PollReport:
     """The outcome of one polling cycle."""
 
     results: list[RefreshResult] = field(default_factory=list)
+    pages: int = 0  # articles the page round finished
 
     @property
     def polled(self) -> int:
@@ -80,7 +85,7 @@ async def poll_due_feeds(
             )
             if not claimed:
                 return
-            result = await refresh_feed(store, fetcher, claimed[0], settings, now=now())
+            result = await _refresh_leased(store, fetcher, claimed[0], settings, owner, now)
             report.results.append(result)
             _count(result)
             if on_result is not None:
@@ -91,13 +96,34 @@ async def poll_due_feeds(
         # the lanes poll each exactly once.
         await feed_store.make_all_due(store, now=started)
     await asyncio.gather(*(lane() for _ in range(settings.poll_concurrency)))
+    report.pages = await complete_pages(store, fetcher, settings, now=now)
     log.info(
-        "poll cycle done feeds=%d new_articles=%d errors=%d",
+        "poll cycle done feeds=%d new_articles=%d pages=%d errors=%d",
         report.polled,
         report.new_articles,
+        report.pages,
         len(report.failed),
     )
     return report
+
+
+async def _refresh_leased(
+    store: Store,
+    fetcher: Fetcher,
+    feed: Feed,
+    settings: Settings,
+    owner: str,
+    now: Callable[[], datetime],
+) -> RefreshResult:
+    """Refresh a claimed feed, renewing its lease until the outcome is recorded."""
+
+    async def renew() -> None:
+        await feed_store.renew_lease(
+            store, feed.id, owner, now=now(), lease_seconds=settings.lease_seconds
+        )
+
+    async with renewed(renew, every=settings.lease_seconds / 3):
+        return await refresh_feed(store, fetcher, feed, settings, now=now())
 
 
 def _count(result: RefreshResult) -> None:

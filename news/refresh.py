@@ -1,4 +1,6 @@
-"""refresh_feed: fetch -> parse -> extract -> store for one feed, and the outcome recorded.
+"""refresh_feed: fetch -> parse -> store for one feed, and the outcome recorded.
+
+Article pages of teasers are not fetched here: they are completed in later rounds (news.pages).
 
 This is one of the three catch points of the project: whatever goes wrong with one feed is
 recorded on that feed (with a back-off) and the batch carries on.
@@ -7,7 +9,6 @@ recorded on that feed (with a back-off) and the batch carries on.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -15,10 +16,10 @@ from datetime import datetime
 from urllib.parse import urlsplit
 
 from news import cadence
-from news.errors import ExtractError, FetchError, HTTPStatusError, NewsbotError
-from news.extract import extract, is_teaser
-from news.fetch import HTML_ACCEPT, Fetcher
-from news.models import Feed, ParsedEntry
+from news.errors import HTTPStatusError, NewsbotError
+from news.fetch import Fetcher
+from news.models import Feed, FetchResult, ParsedFeed
+from news.pages import needs_page
 from news.parse import parse_feed
 from news.settings import Settings
 from news.storage import articles as article_store
@@ -26,9 +27,6 @@ from news.storage import feeds as feed_store
 from news.storage.db import Store
 
 log = logging.getLogger(__name__)
-
-# Article pages fetched at once for one feed; the fetcher's per-host cap applies on top.
-EXTRACT_CONCURRENCY = 4
 
 
 @dataclass(slots=True)
@@ -74,7 +72,7 @@ async def _failed(
     result: RefreshResult,
     exc: Exception,
 ) -> None:
-    """Record the failure on the feed and schedule its retry with back-off."""
+    """Record the failure on the feed and set its next check, backed off."""
     retry_after = exc.retry_after if isinstance(exc, HTTPStatusError) else None
     message = (
         str(exc)
@@ -123,25 +121,66 @@ async def _refresh(
         )
         _lap(result, "store", clock)
         return
-    parsed = await asyncio.to_thread(
+    parsed = await parse_fetched(fetched)
+    clock = _lap(result, "parse", clock)
+    await store_fetched(store, feed.id, fetched, parsed, settings, now=now, result=result)
+    _lap(result, "store", clock)
+
+
+async def parse_fetched(fetched: FetchResult) -> ParsedFeed:
+    """Return the feed in a fetched body (parsed in a thread); raise ParseError."""
+    return await asyncio.to_thread(
         parse_feed, fetched.body, url=fetched.url, content_type=fetched.content_type
     )
-    clock = _lap(result, "parse", clock)
+
+
+async def store_fetched(
+    store: Store,
+    feed_id: int,
+    fetched: FetchResult,
+    parsed: ParsedFeed,
+    settings: Settings,
+    *,
+    now: datetime,
+    result: RefreshResult,
+    due_now: bool = False,
+) -> None:
+    """Store a fetched feed's entries, then its caching headers and next check (into `result`).
+
+    Entries go in with the feed's own text, committed at once; teasers wait for their article
+    page (news.pages), so a feed of thousands of them is stored in one poll, whatever comes next.
+    `due_now`: the next check is now (a conditional GET then costs the server a 304).
+    """
     known = await article_store.stored_entries(
-        store, feed.id, [e.entry_hash for e in parsed.entries]
+        store, feed_id, [e.entry_hash for e in parsed.entries]
     )
-    new = [e for e in parsed.entries if e.entry_hash not in known]
-    clock = _lap(result, "store", clock)
     # Only new entries cost an article page; known ones go to the upsert too, so a story the
     # feed has since corrected is stored again (and summarized again).
-    completed, extracted = await _complete_teasers(fetcher, new, settings)
-    clock = _lap(result, "extract", clock)
-    by_hash = {e.entry_hash: e for e in completed}
-    entries = [by_hash.get(e.entry_hash, e) for e in parsed.entries]
-    result.new_articles = await article_store.upsert_articles(
-        store, feed.id, entries, now=now, extracted=extracted, stored=known
+    pending = frozenset(
+        e.entry_hash
+        for e in parsed.entries
+        if e.entry_hash not in known and needs_page(e, settings)
     )
-    result.next_check_at = cadence.next_check(
+    result.new_articles = await article_store.upsert_articles(
+        store, feed_id, parsed.entries, now=now, pending=pending, stored=known
+    )
+    result.next_check_at = now if due_now else _next_check(now, fetched, parsed, settings)
+    await feed_store.record_success(
+        store,
+        feed_id,
+        now=now,
+        next_check_at=result.next_check_at,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        title=parsed.title,
+        site_url=parsed.site_url,
+    )
+
+
+def _next_check(
+    now: datetime, fetched: FetchResult, parsed: ParsedFeed, settings: Settings
+) -> datetime:
+    return cadence.next_check(
         now,
         min_interval=settings.min_check_interval,
         max_interval=settings.max_check_interval,
@@ -151,46 +190,6 @@ async def _refresh(
         expires=fetched.expires,
         retry_after=fetched.retry_after,
     )
-    await feed_store.record_success(
-        store,
-        feed.id,
-        now=now,
-        next_check_at=result.next_check_at,
-        etag=fetched.etag,
-        last_modified=fetched.last_modified,
-        title=parsed.title,
-        site_url=parsed.site_url,
-    )
-    _lap(result, "store", clock)
-
-
-async def _complete_teasers(
-    fetcher: Fetcher, entries: list[ParsedEntry], settings: Settings
-) -> tuple[list[ParsedEntry], frozenset[str]]:
-    """Replace teaser texts by the article page's main text; keep the teaser when that fails."""
-    limit = asyncio.Semaphore(EXTRACT_CONCURRENCY)
-
-    async def complete(entry: ParsedEntry) -> ParsedEntry | None:
-        if not entry.url or not is_teaser(entry.text, min_words=settings.teaser_words):
-            return None
-        if urlsplit(entry.url).scheme not in ("http", "https"):
-            return None
-        async with limit:
-            try:
-                page = await fetcher.fetch(entry.url, accept=HTML_ACCEPT)
-                text = await asyncio.to_thread(
-                    extract, page.body, url=page.url, content_type=page.content_type
-                )
-            except (FetchError, ExtractError) as exc:
-                log.info("keeping the feed's teaser url=%s reason=%s", entry.url, exc)
-                return None
-        if len(text) <= len(entry.text):
-            return None
-        return dataclasses.replace(entry, text=text)
-
-    completed = await asyncio.gather(*(complete(e) for e in entries))
-    out = [c if c is not None else e for e, c in zip(entries, completed, strict=True)]
-    return out, frozenset(c.entry_hash for c in completed if c is not None)
 
 
 def _lap(result: RefreshResult, stage: str, start: float) -> float:

@@ -100,6 +100,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Feed texts shorter than this many words are completed from the article page",
     )
+    pages_per_round: int = Field(
+        50,
+        ge=1,
+        description="Article pages fetched per feed and round at most (the rest: next rounds)",
+    )
     summary_sentences: int = Field(3, ge=1, le=10, description="Sentences per summary")
     summary_max_chars: int = Field(600, ge=100, description="Longest summary, in characters")
     summarize_processes: int = Field(

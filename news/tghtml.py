@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
+from news.fetch.urls import MAX_URL_LENGTH  # longer hrefs are tracking junk, and eat the budget
+
 TELEGRAM_LIMIT = 4096
 ALLOWED_TAGS = frozenset(
     {
@@ -29,8 +31,6 @@ ALLOWED_TAGS = frozenset(
     }
 )  # fmt: skip
 LINK_SCHEMES = frozenset({"http", "https", "tg"})
-# Longer hrefs (escaped) are almost always tracking junk, and they eat the message budget.
-MAX_URL_LENGTH = 2048
 
 # Telegram drops or rejects C0 controls (except tab and newline); lone surrogates cannot be
 # encoded as UTF-8 at all.

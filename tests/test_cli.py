@@ -70,6 +70,20 @@ def test_feeds_add_refuses_what_is_not_a_feed(
     assert "Traceback" not in err
 
 
+def test_feeds_add_keeps_its_download_so_the_first_poll_gets_a_304(
+    env: Path, feed_server: FeedServer, capsys
+) -> None:
+    url = feed_server.url("/feeds/atom.xml")
+    assert run(capsys, "feeds", "add", url)[0] == 0
+    code, out, _ = run(capsys, "poll")
+    assert (code, "polled 1 feeds: 0 new articles" in out) == (0, True)
+    assert feed_server.count("/feeds/atom.xml") == 2
+    assert feed_server.last("/feeds/atom.xml").headers.get("if-none-match")
+    code, out, _ = run(capsys, "digest", "--since", "1h")
+    assert code == 0
+    assert "Kestrel reaches version 1.0" in out  # stored by `feeds add`
+
+
 def test_local_files_are_accepted_from_the_command_line(env: Path, capsys) -> None:
     path = SEEDS / "feeds" / "atom.xml"
     code, out, _ = run(capsys, "feeds", "add", str(path))

@@ -18,6 +18,7 @@ def _quote(url: str) -> str:
     return repr(url if len(url) <= _SHOWN else url[:_SHOWN] + "...")
 
 
+# The longest URL we fetch, store or link to (browsers and Telegram give up near here too).
 MAX_URL_LENGTH = 2048
 
 

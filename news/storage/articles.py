@@ -1,4 +1,8 @@
-"""Articles: the idempotent upsert on (feed_id, entry_hash), summaries and their leases, windows.
+"""Articles: the idempotent upsert on (feed_id, entry_hash), pages and summaries with their
+leases, windows.
+
+A teaser is stored at once with `page_pending`; its article page is fetched by a later round
+(claim_page, then complete_page), and only then is it summarized and shown in digests.
 
 `content_hash` covers what the feed says about an entry (title and text). For an article whose
 text came from its page (`text_source='page'`) it covers the title only: the feed keeps sending
@@ -10,11 +14,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, Select, Update, bindparam, func, or_, select, update
+from sqlalchemy import Row, Select, Update, bindparam, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from news.models import Article, ParsedEntry
@@ -25,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # Bound parameters per statement stay well under SQLite's limit (32766) and asyncpg's (32767).
 _CHUNK = 500
+# Entries written per transaction by the upsert.
+_BATCH = 2000
 
 _ARTICLE_COLUMNS = (
     articles.c.id,
@@ -99,7 +106,7 @@ async def known_hashes(store: Store, feed_id: int, hashes: Sequence[str]) -> set
 
 
 def _new_row(
-    feed_id: int, entry: ParsedEntry, now: datetime, from_page: bool
+    feed_id: int, entry: ParsedEntry, now: datetime, from_page: bool, page_pending: bool
 ) -> dict[str, object]:
     published = entry.published_at
     return {
@@ -116,6 +123,7 @@ def _new_row(
         "text": entry.text,
         "text_source": "page" if from_page else "feed",
         "content_hash": content_hash(entry.title, entry.text, from_page=from_page),
+        "page_pending": page_pending,
     }
 
 
@@ -142,31 +150,37 @@ async def upsert_articles(
     *,
     now: datetime,
     extracted: frozenset[str] = frozenset(),
+    pending: frozenset[str] = frozenset(),
     stored: StoredEntries | None = None,
 ) -> int:
     """Store new entries and changed ones (to be summarized again); return how many were new.
 
-    `stored` is stored_entries() for these entries when the caller already read it; an entry
-    another writer stored meanwhile is skipped by the insert, so a stale map loses nothing.
+    New entries whose hash is in `pending` wait for their article page. `stored` is
+    stored_entries() for these entries when the caller already read it; an entry another
+    writer stored meanwhile is skipped by the insert, so a stale map loses nothing.
     """
     unique = list({entry.entry_hash: entry for entry in entries}.values())
     if not unique:
         return 0
-    async with store.begin() as conn:
-        if stored is None:
-            stored = await _stored(conn, feed_id, [e.entry_hash for e in unique])
+    if stored is None:
+        stored = await stored_entries(store, feed_id, [e.entry_hash for e in unique])
+    inserted = 0
+    # A transaction per batch: a crash in a feed of 50,000 entries keeps the batches stored,
+    # and other writers (a lease renewal, the summarizer) get their turn in between.
+    for start in range(0, len(unique), _BATCH):
+        batch = unique[start : start + _BATCH]
         fresh = [
-            _new_row(feed_id, e, now, e.entry_hash in extracted)
-            for e in unique
+            _new_row(feed_id, e, now, e.entry_hash in extracted, e.entry_hash in pending)
+            for e in batch
             if e.entry_hash not in stored
         ]
-        changes = [_changes(e, stored, extracted) for e in unique if e.entry_hash in stored]
+        changes = [_changes(e, stored, extracted) for e in batch if e.entry_hash in stored]
         updates = [row for row in changes if row is not None]
-        inserted = await _insert(conn, fresh)
-        for group in _by_columns(updates):
-            await conn.execute(_update_stmt(feed_id, group[0]), group)
-    if inserted or updates:
-        log.debug("articles stored feed_id=%s new=%d changed=%d", feed_id, inserted, len(updates))
+        async with store.begin() as conn:
+            inserted += await _insert(conn, fresh)
+            for group in _by_columns(updates):
+                await conn.execute(_update_stmt(feed_id, group[0]), group)
+    log.debug("articles stored feed_id=%s entries=%d new=%d", feed_id, len(unique), inserted)
     return inserted
 
 
@@ -220,7 +234,8 @@ async def claim_unsummarized(
     lease_free = or_(
         articles.c.summary_lease_until.is_(None), articles.c.summary_lease_until < now
     )
-    pending = articles.c.summarized_at.is_(None)
+    # An entry waiting for its page is summarized once, from the page.
+    pending = articles.c.summarized_at.is_(None) & articles.c.page_pending.is_(False)
     candidates = (
         select(articles.c.id)
         .where(pending, lease_free)
@@ -237,6 +252,87 @@ async def claim_unsummarized(
     async with store.begin() as conn:
         rows = (await conn.execute(stmt)).all()
     return sorted((article_from_row(row) for row in rows), key=lambda a: -a.id)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingPage:
+    """An article whose page is to be fetched: what completing it needs."""
+
+    id: int
+    feed_id: int
+    url: str
+    title: str
+    text: str
+
+
+async def claim_page(
+    store: Store, *, now: datetime, lease_seconds: int, skip_feeds: Collection[int] = ()
+) -> PendingPage | None:
+    """Return the newest article waiting for its page (not of `skip_feeds`), leased; or None."""
+    lease_free = or_(articles.c.page_lease_until.is_(None), articles.c.page_lease_until < now)
+    waiting = articles.c.page_pending == true()  # as the partial index says (migration 0004)
+    candidate = select(articles.c.id).where(waiting, lease_free)
+    if skip_feeds:
+        candidate = candidate.where(articles.c.feed_id.not_in(list(skip_feeds)))
+    # PostgreSQL: a row another worker is claiming is skipped, not waited for (as for feeds).
+    candidate = (
+        candidate.order_by(articles.c.sort_at.desc(), articles.c.id.desc())
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    )
+    stmt = (
+        update(articles)
+        .where(articles.c.id == candidate.scalar_subquery(), waiting, lease_free)
+        .values(page_lease_until=now + timedelta(seconds=lease_seconds))
+        .returning(
+            articles.c.id, articles.c.feed_id, articles.c.url, articles.c.title, articles.c.text
+        )
+    )
+    async with store.begin() as conn:
+        row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None
+    return PendingPage(row.id, row.feed_id, row.url or "", row.title, row.text)
+
+
+async def renew_page_lease(
+    store: Store, article_id: int, *, now: datetime, lease_seconds: int
+) -> None:
+    """Extend the lease on an article whose page is still being fetched."""
+    stmt = (
+        update(articles)
+        .where(articles.c.id == article_id, articles.c.page_pending.is_(True))
+        .values(page_lease_until=now + timedelta(seconds=lease_seconds))
+    )
+    async with store.begin() as conn:
+        await conn.execute(stmt)
+
+
+async def complete_page(
+    store: Store, page: PendingPage, *, text: str | None, now: datetime
+) -> None:
+    """Store the page's text (None: keep the feed's teaser); the article is ready to summarize.
+
+    Its fetch time becomes `now`: digests show it from the round that completed it on.
+    """
+    values: dict[str, object] = {
+        "page_pending": False,
+        "page_lease_until": None,
+        "fetched_at": now,
+    }
+    if text is not None:
+        values |= {
+            "text": text,
+            "text_source": "page",
+            "content_hash": content_hash(page.title, text, from_page=True),
+        }
+    stmt = (
+        update(articles)
+        .where(articles.c.id == page.id, articles.c.page_pending.is_(True))
+        .values(values)
+    )
+    async with store.begin() as conn:
+        await conn.execute(stmt)
 
 
 async def set_summary(
@@ -301,9 +397,14 @@ async def articles_between(
 
     The window is on fetch time, not on the date a feed claims: an article published
     yesterday but fetched now is new to the reader, and each article falls in exactly one
-    digest window, so nothing is missed or repeated between two digests.
+    digest window, so nothing is missed or repeated between two digests. A teaser waiting for
+    its page is left out; its fetch time becomes the time its page round finished with it.
     """
-    stmt = _with_feed_title().where(articles.c.fetched_at > since, articles.c.fetched_at <= until)
+    stmt = _with_feed_title().where(
+        articles.c.fetched_at > since,
+        articles.c.fetched_at <= until,
+        articles.c.page_pending.is_(False),
+    )
     if feed_ids is not None:
         stmt = stmt.where(articles.c.feed_id.in_(list(feed_ids)))
     stmt = stmt.order_by(articles.c.fetched_at.desc(), articles.c.id.desc()).limit(limit)
@@ -347,7 +448,12 @@ async def window_candidates(
     Candidates: the newest `limit` articles fetched in (since, until] and dated (sort_at) after
     `dated_after`, plus each feed's newest `per_feed` of those dated at or before it.
     """
-    where = [articles.c.fetched_at > since, articles.c.fetched_at <= until]
+    # A teaser waiting for its page is not a candidate yet; its round sets its fetch time.
+    where = [
+        articles.c.fetched_at > since,
+        articles.c.fetched_at <= until,
+        articles.c.page_pending.is_(False),
+    ]
     if feed_ids is not None:
         where.append(articles.c.feed_id.in_(list(feed_ids)))
     recent = (

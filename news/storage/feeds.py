@@ -58,14 +58,20 @@ def _feed(row: Row[*tuple[Any, ...]]) -> Feed:
 
 
 async def add_feed(
-    store: Store, url: str, *, now: datetime, title: str | None = None
+    store: Store,
+    url: str,
+    *,
+    now: datetime,
+    title: str | None = None,
+    next_check_at: datetime | None = None,
 ) -> tuple[Feed, bool]:
-    """Return the feed stored for `url` and whether this call created it (due at once)."""
+    """Return the feed stored for `url` and whether this call created it (due at once or at
+    `next_check_at`)."""
     values = {
         "url": url,
         "title": title,
         "enabled": True,
-        "next_check_at": now,
+        "next_check_at": next_check_at or now,
         "error_count": 0,
         "created_at": now,
     }
@@ -143,6 +149,19 @@ async def claim_due_feeds(
     return claimed
 
 
+async def renew_lease(
+    store: Store, feed_id: int, owner: str, *, now: datetime, lease_seconds: int
+) -> None:
+    """Extend `owner`'s lease on a feed it is still refreshing (nothing if the lease is gone)."""
+    stmt = (
+        update(feeds)
+        .where(feeds.c.id == feed_id, feeds.c.lease_owner == owner)
+        .values(lease_until=now + timedelta(seconds=lease_seconds))
+    )
+    async with store.begin() as conn:
+        await conn.execute(stmt)
+
+
 async def _finish(store: Store, feed_id: int, values: dict[str, object]) -> None:
     values = {**values, "lease_owner": None, "lease_until": None}
     async with store.begin() as conn:
@@ -181,7 +200,7 @@ async def record_success(
 async def record_not_modified(
     store: Store, feed_id: int, *, now: datetime, next_check_at: datetime
 ) -> None:
-    """Store a 304 answer: only the schedule moves; errors reset, lease released."""
+    """Store a 304 answer: only the next check moves; errors reset, lease released."""
     values: dict[str, object] = {
         "next_check_at": next_check_at,
         "last_checked_at": now,

@@ -119,6 +119,9 @@ articles = Table(
     Column("language", Text),
     Column("summarized_at", UTCDateTime),
     Column("summary_lease_until", UTCDateTime),
+    # A teaser stored from its feed, its article page not fetched yet (migration 0004).
+    Column("page_pending", Boolean, nullable=False, default=False),
+    Column("page_lease_until", UTCDateTime),
     UniqueConstraint("feed_id", "entry_hash", name="uq_articles_feed_entry"),
 )
 

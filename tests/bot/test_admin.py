@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from bot.app import NewsApp
+from jobs.plan import plan_due_digests
+from jobs.poll import poll_due_feeds
+from jobs.summarize import summarize_pending
 from news import words
+from news.fetch import Fetcher
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.feeds import list_feeds
+from news.storage.tables import outbox
 from tests.bot.conftest import ADMIN, USER, Clock, add_articles, bot_settings, running_bot, say
 from tests.botapi import FakeBotAPI
 from tests.servers import FeedServer
@@ -88,3 +95,35 @@ async def test_removefeed_and_stats(
     [help_text] = await say(bot_api, ADMIN, "/help")
     assert "For admins" in help_text
     assert "/addfeed — Add a source: /addfeed URL" in help_text
+
+
+async def test_a_feed_added_with_addfeed_is_downloaded_once_on_its_way_to_a_digest(
+    bot: NewsApp,
+    bot_api: FakeBotAPI,
+    store: Store,
+    settings: Settings,
+    feed_server: FeedServer,
+    clock: Clock,
+) -> None:
+    page = feed_server.url("/articles/quantum-chip.html")
+    body = RSS.replace(b"http://example.org/1", page.encode())
+    url = feed_server.add("/walk.xml", body, content_type="application/rss+xml", etag='"v1"')
+    [added] = await say(bot_api, ADMIN, f"/addfeed {url}")
+    assert added == "✅ Added 1. Local & Fresh (2 articles in it now)."
+    [subscribed] = await say(bot_api, ADMIN, "/subscribe")
+    assert subscribed.startswith("✅ Subscribed.")
+
+    async with Fetcher(settings) as fetcher:
+        report = await poll_due_feeds(store, fetcher, settings, now=clock)
+    await summarize_pending(store, settings, now=clock)
+    await plan_due_digests(store, settings, now=clock.advance(days=1))
+
+    # The poll asked with the ETag /addfeed kept, and the server had nothing new to send.
+    assert [r.status for r in report.results] == ["not_modified"]
+    assert feed_server.count("/walk.xml") == 2
+    assert feed_server.last("/walk.xml").headers.get("if-none-match") == '"v1"'
+    async with store.connect() as conn:
+        [digest] = (await conn.execute(select(outbox.c.text))).scalars().all()
+    assert "First" in digest
+    assert "Delft" in digest  # its summary, made from the article page
+    assert "Second" in digest

@@ -254,6 +254,20 @@ def test_missing_titles_are_derived_from_the_text() -> None:
     assert entries[1].title == UNTITLED
 
 
+def test_a_huge_title_is_clipped_at_a_word() -> None:
+    words = " ".join(f"word{i}" for i in range(5000))
+    body = (
+        "<rss version='2.0'><channel><title>T</title>"
+        f"<item><title>{words}</title><guid>1</guid></item></channel></rss>"
+    )
+
+    [entry] = parse_feed(body.encode(), url="https://ex.com/feed").entries
+
+    assert len(entry.title) <= 301
+    assert entry.title.endswith("…")
+    assert words.startswith(entry.title.removesuffix("…") + " ")
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

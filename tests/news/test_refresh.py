@@ -13,6 +13,7 @@ from sqlalchemy import select
 from jobs.poll import poll_due_feeds
 from jobs.summarize import summarize_pending
 from news.fetch import Fetcher
+from news.pages import complete_pages
 from news.refresh import refresh_feed
 from news.settings import Settings
 from news.storage import feeds as feed_store
@@ -27,8 +28,10 @@ SAMPLE = [p for p in SAMPLE if "LICENSES" not in p.parts]
 
 
 async def add_and_refresh(store: Store, fetcher: Fetcher, settings: Settings, url: str):
+    """Add the feed, refresh it, then run the article-page round its teasers wait for."""
     feed, _ = await feed_store.add_feed(store, url, now=NOW)
     result = await refresh_feed(store, fetcher, feed, settings, now=NOW)
+    await complete_pages(store, fetcher, settings, now=lambda: NOW)
     stored = await feed_store.get_feed(store, feed.id)
     return result, stored
 
@@ -266,3 +269,34 @@ async def test_an_absurdly_long_link_is_dropped_not_the_article(
     assert (result.status, result.new_articles) == ("ok", 1)
     [row] = await stored_articles(any_store)
     assert row["url"] is None
+
+
+async def test_a_feed_slower_than_its_lease_is_polled_by_one_worker(
+    pg_url: str, settings: Settings, feed_server: FeedServer
+) -> None:
+    # 13 s for the feed, a 10 s lease: the worker polling it renews the lease meanwhile.
+    body = Path("seeds/feeds/atom.xml").read_bytes()
+    url = feed_server.add("/slow.xml", body, delay=13.0, content_type="application/atom+xml")
+    settings = settings.model_copy(update={"lease_seconds": 10, "read_timeout": 20.0})
+    stores = [await open_store(pg_url), await open_store(pg_url)]
+    try:
+        feed, _ = await feed_store.add_feed(stores[0], url, now=datetime.now(UTC))
+        async with Fetcher(settings) as one, Fetcher(settings) as two:
+            await asyncio.gather(
+                poll_until_polled(stores[0], one, settings, feed.id),
+                poll_until_polled(stores[1], two, settings, feed.id),
+            )
+    finally:
+        for s in stores:
+            await s.close()
+    assert feed_server.count("/slow.xml") == 1
+
+
+async def poll_until_polled(store: Store, fetcher: Fetcher, settings: Settings, feed_id: int):
+    """A worker's poll ticks, until the feed has been polled (by this worker or another)."""
+    while True:
+        await poll_due_feeds(store, fetcher, settings)
+        feed = await feed_store.get_feed(store, feed_id)
+        if feed is not None and feed.last_success_at is not None:
+            return
+        await asyncio.sleep(0.2)  # the worker's tick (poll_tick), not a synchronization

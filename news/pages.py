@@ -1,0 +1,111 @@
+"""Article pages: teasers stored from their feed get their page's main text in later rounds.
+
+A refresh stores every entry at once, teasers marked as waiting for their page. A round then
+claims those pages one at a time per lane, newest first and at most `pages_per_round` per
+feed, fetches and extracts each while its lease is renewed, and stores the text (or keeps the
+teaser when the page cannot be had). A crash loses only the pages in flight: their leases
+expire and the next round, here or in another worker, takes them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from news import observe
+from news.errors import ExtractError, FetchError
+from news.extract import extract, is_teaser
+from news.fetch import HTML_ACCEPT, Fetcher
+from news.lease import renewed
+from news.models import ParsedEntry
+from news.settings import Settings
+from news.storage import articles as article_store
+from news.storage.articles import PendingPage
+from news.storage.db import Store
+
+log = logging.getLogger(__name__)
+
+# Article pages fetched at once by one worker; the fetcher's per-host cap applies on top.
+EXTRACT_CONCURRENCY = 4
+
+
+def needs_page(entry: ParsedEntry, settings: Settings) -> bool:
+    """Return whether an entry's feed text is a teaser that its web page may complete."""
+    if not entry.url or not is_teaser(entry.text, min_words=settings.teaser_words):
+        return False
+    return urlsplit(entry.url).scheme in ("http", "https")
+
+
+async def complete_pages(
+    store: Store,
+    fetcher: Fetcher,
+    settings: Settings,
+    *,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> int:
+    """Run one round over the pages waiting now; return how many articles it finished."""
+    done: Counter[int] = Counter()
+    capped: set[int] = set()
+    claiming = asyncio.Lock()  # the per-feed cap is counted between two claims
+
+    async def claim() -> PendingPage | None:
+        async with claiming:
+            page = await article_store.claim_page(
+                store, now=now(), lease_seconds=settings.lease_seconds, skip_feeds=capped
+            )
+            if page is not None:
+                done[page.feed_id] += 1
+                if done[page.feed_id] >= settings.pages_per_round:
+                    capped.add(page.feed_id)
+            return page
+
+    async def lane() -> None:
+        while page := await claim():
+            await _complete(store, fetcher, settings, page, now)
+
+    await asyncio.gather(*(lane() for _ in range(EXTRACT_CONCURRENCY)))
+    if done:
+        log.info("article pages done pages=%d feeds=%d", done.total(), len(done))
+    return done.total()
+
+
+async def _complete(
+    store: Store,
+    fetcher: Fetcher,
+    settings: Settings,
+    page: PendingPage,
+    now: Callable[[], datetime],
+) -> None:
+    async def renew() -> None:
+        await article_store.renew_page_lease(
+            store, page.id, now=now(), lease_seconds=settings.lease_seconds
+        )
+
+    started = time.perf_counter()
+    async with renewed(renew, every=settings.lease_seconds / 3):
+        text = await page_text(fetcher, page)
+    observe.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - started)
+    await article_store.complete_page(store, page, text=text, now=now())
+
+
+async def page_text(fetcher: Fetcher, page: PendingPage) -> str | None:
+    """Return the main text of the article's page when it says more than the teaser, else None."""
+    try:
+        fetched = await fetcher.fetch(page.url, accept=HTML_ACCEPT)
+        text = await asyncio.to_thread(
+            extract, fetched.body, url=fetched.url, content_type=fetched.content_type
+        )
+    except (FetchError, ExtractError) as exc:
+        log.info("keeping the feed's teaser url=%s reason=%s", page.url, exc)
+        return None
+    except Exception:
+        # Like a feed in refresh_feed: one page that trips a bug must not stop the round, or
+        # come back after every lease to stop the next one. Its teaser is kept.
+        log.exception("article page crashed url=%s", page.url)
+        return None
+    return text if len(text) > len(page.text) else None
