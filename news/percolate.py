@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Hashable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 from news.models import ParsedQuery, Term
@@ -32,8 +32,9 @@ __all__ = ["PORTER", "SNOWBALL", "CompiledQuery", "Document", "Percolator", "com
 PORTER, SNOWBALL = 0, 1  # which stemmer the database's full-text index uses
 # PostgreSQL indexes left(text, 100000) (migration 0002); FTS5 the whole text.
 PG_TEXT_CHARS = 100_000
-# Prefix queries are indexed under their stem's first letters; shorter stems are always tried.
-PREFIX_KEY = 3
+# Prefix queries are indexed under their stem's first (at most PREFIX_KEY) letters; articles
+# offer each stem's first MIN_PREFIX_KEY to PREFIX_KEY letters; shorter stems are always tried.
+MIN_PREFIX_KEY, PREFIX_KEY = 3, 5
 _PREFIX_MARK = "\x00"
 
 _WORD = re.compile(r"[^\W_]+")  # letters and digits, as FTS5 unicode61 and the query parser
@@ -59,14 +60,8 @@ class Document:
 
     fields: tuple[tuple[str | None, ...], ...]
     positions: dict[str, list[_Position]]
-    sorted_stems: list[str] = field(default_factory=list)
-
-    def keys(self, *, prefixes: bool) -> Iterable[str]:
-        """Return the keys candidate queries are indexed under: stems (and prefix keys)."""
-        yield from self.positions
-        if prefixes:
-            for stem in self.positions:
-                yield _PREFIX_MARK + stem[:PREFIX_KEY]
+    sorted_stems: list[str]
+    prefix_keys: frozenset[str]  # the keys prefix queries are indexed under
 
 
 def document(stemmer: int, *fields: str | None) -> Document:
@@ -82,7 +77,12 @@ def document(stemmer: int, *fields: str | None) -> Document:
         for index, stem in enumerate(row):
             if stem is not None:
                 positions.setdefault(stem, []).append((number, index))
-    return Document(tuple(map(tuple, stemmed)), positions, sorted(positions))
+    prefix_keys = frozenset(
+        _PREFIX_MARK + stem[:size]
+        for stem in positions
+        for size in range(MIN_PREFIX_KEY, min(len(stem), PREFIX_KEY) + 1)
+    )
+    return Document(tuple(map(tuple, stemmed)), positions, sorted(positions), prefix_keys)
 
 
 def _concatenated(fields: list[list[str | None]]) -> list[str | None]:
@@ -145,9 +145,21 @@ class CompiledQuery:
 
     def matches(self, doc: Document) -> bool:
         """Return whether the article matches, as the database's search would find it."""
-        if not all(any(term.found(doc) for term in group) for group in self.groups):
+        # Loops rather than all(any(...)): this runs for every candidate query.
+        for group in self.groups:
+            for term in group:
+                if term.found(doc):
+                    break
+            else:
+                return False
+        return all(not term.found(doc) for term in self.excluded)
+
+    @property
+    def words_only(self) -> bool:
+        """Return whether the query is one word or an OR of words (its stems decide it)."""
+        if len(self.groups) != 1 or self.excluded:
             return False
-        return not any(term.found(doc) for term in self.excluded)
+        return all(len(term.stems) == 1 and not term.prefix for term in self.groups[0])
 
 
 def compile_query(parsed: ParsedQuery, stemmer: int) -> CompiledQuery:
@@ -165,7 +177,7 @@ def compile_query(parsed: ParsedQuery, stemmer: int) -> CompiledQuery:
 def _term_keys(term: _Term) -> list[str]:
     if term.prefix:
         stem = term.stems[0] or ""
-        return [_PREFIX_MARK + stem[:PREFIX_KEY]] if len(stem) >= PREFIX_KEY else []
+        return [_PREFIX_MARK + stem[:PREFIX_KEY]] if len(stem) >= MIN_PREFIX_KEY else []
     return [s for s in term.stems if s is not None]
 
 
@@ -179,7 +191,8 @@ class Percolator(Generic[K]):
         self._frequencies = frequencies or {}
         self._queries: dict[K, CompiledQuery] = {}
         self._keys: dict[K, tuple[str, ...]] = {}
-        self._index: dict[str, list[K]] = {}
+        self._index: dict[str, list[K]] = {}  # stem -> queries to verify
+        self._exact: dict[str, list[K]] = {}  # stem -> queries the stem alone matches
         self._always: set[K] = set()
         self._prefixes = 0  # how many index keys are prefix keys
 
@@ -215,8 +228,9 @@ class Percolator(Generic[K]):
             self._always.add(key)
             return
         self._keys[key] = keys
+        index = self._exact if query.words_only else self._index
         for stem in keys:
-            self._index.setdefault(stem, []).append(key)
+            index.setdefault(stem, []).append(key)
             self._prefixes += stem.startswith(_PREFIX_MARK)
 
     def remove(self, key: K) -> None:
@@ -226,23 +240,39 @@ class Percolator(Generic[K]):
         self._always.discard(key)
         for stem in self._keys.pop(key, ()):
             self._prefixes -= stem.startswith(_PREFIX_MARK)
-            self._index[stem].remove(key)
-            if not self._index[stem]:
-                del self._index[stem]
+            index = (
+                self._exact if stem in self._exact and key in self._exact[stem] else self._index
+            )
+            index[stem].remove(key)
+            if not index[stem]:
+                del index[stem]
+
+    def _lookup(self, doc: Document) -> tuple[set[K], set[K]]:
+        """Return (the queries the article matches by a stem alone, the ones to verify)."""
+        exact: set[K] = set()
+        verify = set(self._always)
+        for index, found in ((self._exact, exact), (self._index, verify)):
+            for stem in doc.positions:
+                queries = index.get(stem)
+                if queries is not None:
+                    found.update(queries)
+        if self._prefixes:
+            for prefix in doc.prefix_keys:
+                queries = self._index.get(prefix)
+                if queries is not None:
+                    verify.update(queries)
+        return exact, verify - exact
 
     def candidates(self, doc: Document) -> set[K]:
         """Return the queries the article may match (a superset of match())."""
-        found = set(self._always)
-        index = self._index
-        for key in doc.keys(prefixes=self._prefixes > 0):
-            queries = index.get(key)
-            if queries is not None:
-                found.update(queries)
-        return found
+        exact, verify = self._lookup(doc)
+        return exact | verify
 
     def match(self, doc: Document) -> list[K]:
         """Return the keys of the saved queries the article matches."""
-        return [key for key in self.candidates(doc) if self._queries[key].matches(doc)]
+        exact, verify = self._lookup(doc)
+        queries = self._queries
+        return [*exact, *(key for key in verify if queries[key].matches(doc))]
 
     def brute_force(self, doc: Document) -> list[K]:
         """Return what match() returns by trying every query (for tests and benchmarks)."""
