@@ -15,6 +15,7 @@ COMMANDS: Final[dict[str, str]] = {
     "settings": "Digest time, time zone, frequency, feeds, previews",
     "digest": "The latest news right now",
     "search": "Search the articles: /search WORDS",
+    "filter": "Leave stories out of digests: /filter -WORD, or list the filters",
     "feeds": "The sources and when each was last read",
     "help": "This list",
     "addfeed": "Add a source: /addfeed URL",
@@ -36,6 +37,7 @@ GROUP_COMMANDS: Final[tuple[str, ...]] = (
     "settings",
     "digest",
     "search",
+    "filter",
     "feeds",
     "help",
 )

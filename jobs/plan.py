@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 
 from news.digest_times import slot_key
 from news.digests import LRU, Digests, window_start
+from news.filters import ChatFilters, filters_of
 from news.models import Subscription
 from news.render import render_html
 from news.settings import Settings
@@ -61,17 +62,23 @@ class _Planner:
         self.report = report
         self.until = until
         self.digests = Digests(store)
-        self.parts: LRU[tuple[datetime, tuple[int, ...] | None, int, str], list[str]] = LRU()
+        self.parts: LRU[tuple[object, ...], list[str]] = LRU()
 
-    async def render(self, sub: Subscription) -> list[str]:
+    async def render(self, sub: Subscription, filters: ChatFilters | None) -> list[str]:
         """Return the messages of the subscription's digest (empty: nothing new)."""
         since = window_start(sub, self.until)
-        key = (since, sub.feed_ids, sub.max_articles, sub.timezone)
-        return await self.parts.get(key, lambda: self._render(sub, since))
+        key = (since, sub.feed_ids, sub.max_articles, sub.timezone, filters and filters.key)
+        return await self.parts.get(key, lambda: self._render(sub, since, filters))
 
-    async def _render(self, sub: Subscription, since: datetime) -> list[str]:
+    async def _render(
+        self, sub: Subscription, since: datetime, filters: ChatFilters | None
+    ) -> list[str]:
         digest = await self.digests.make(
-            since=since, until=self.until, feed_ids=sub.feed_ids, limit=sub.max_articles
+            since=since,
+            until=self.until,
+            feed_ids=sub.feed_ids,
+            limit=sub.max_articles,
+            filters=filters,
         )
         self.report.renders += 1
         return [] if digest.empty else render_html(digest, tz=sub.timezone)
@@ -125,7 +132,8 @@ async def plan_due_digests(
         batch = await claim_due(store, now=now, lease_until=lease_until, limit=limit)
         report.claimed += len(batch)
         # Render before the write transaction, so the transaction stays short.
-        planned = [(sub, await planner.render(sub)) for sub in batch]
+        filters = await filters_of(store, [sub.chat_id for sub in batch])
+        planned = [(sub, await planner.render(sub, filters.get(sub.chat_id))) for sub in batch]
         await _write(
             store, planned, report, lease_until=lease_until, now=now, window_end=window_end
         )

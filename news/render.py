@@ -155,6 +155,8 @@ def render_html(digest: Digest, *, tz: str = "UTC", header: str | None = None) -
     cards = [_item_card(item, tz, digest.until) for item in digest.items]
     top = digest_header(digest, tz=tz) if header is None else header
     older = [words.older_items(n, _clip(source, SOURCE_CHARS)) for source, n in digest.older]
+    if digest.filtered:
+        older.append(words.filtered_out(digest.filtered))
     return split_html([top, *cards, "\n".join(older)])
 
 

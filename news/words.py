@@ -447,3 +447,42 @@ def stats(
             f"(oldest {o.get('oldest_pending_age_s', 0)} s)",
         ]
     )
+
+
+# --- filters and alerts (bot/filters.py, bot/alerts.py) -------------------------------------
+FILTER_USAGE = (
+    "🧹 <b>Filters</b> decide which stories reach your digests.\n"
+    "<code>/filter -sport</code> leaves stories about sport out, "
+    "<code>/filter climate OR energy</code> keeps only those, "
+    "<code>/filter 3 -ads</code> applies to source 3 only (see /feeds)."
+)
+NO_FILTERS = "No filters yet: your digests show every story."
+FILTERS_TITLE = "🧹 <b>Your filters</b> (a story must pass them all)"
+FILTER_EXISTS = "You have this filter already."
+FILTER_REMOVED = "Filter removed."
+FILTER_GONE = "That filter was already removed."
+BUTTON_REMOVE = "Remove"
+BUTTON_FILTER = "Filter…"
+MAX_SAVED_CHARS = 200
+QUERY_TOO_LONG = f"Keep it under {MAX_SAVED_CHARS} characters, like: climate -sports"
+
+
+def filter_line(number: int, query: str, source: str | None) -> str:
+    """Return one filter in the /filter list; `source` names the feed it applies to."""
+    where = f" (only {esc(source)})" if source else ""
+    return f"{number}. <code>{esc(query)}</code>{where}"
+
+
+def filter_saved(query: str) -> str:
+    """Return the answer to a new filter."""
+    return f"🧹 Filter saved: <code>{esc(query)}</code>. Your digests follow it from now on."
+
+
+def too_many(kind: str, limit: int) -> str:
+    """Return the answer when a chat has `limit` filters or alerts already."""
+    return f"You have {limit} {kind} already, the most a chat can have. Remove one first."
+
+
+def filtered_out(count: int) -> str:
+    """Return a digest's last line: how many stories the chat's filters held back."""
+    return f"🧹 {stories(count)} filtered out (/filter)"
