@@ -36,7 +36,7 @@ from telegram.ext import (
     JobQueue,
 )
 
-from bot import admin, chats, commands, errors, filters, help, search, settings_menu
+from bot import admin, alerts, chats, commands, errors, filters, help, search, settings_menu
 from bot.services import SERVICES_KEY, Clock, Services, utc_now
 from news.fetch import Fetcher
 from news.settings import Settings
@@ -118,6 +118,7 @@ def add_handlers(application: NewsApp) -> None:
             *settings_menu.handlers(),
             *search.handlers(),
             *filters.handlers(),
+            *alerts.handlers(),
             *admin.handlers(),
             *chats.command_handlers(),
             # Last: unknown commands, other text in private chats, buttons nobody knows.

@@ -16,6 +16,8 @@ COMMANDS: Final[dict[str, str]] = {
     "digest": "The latest news right now",
     "search": "Search the articles: /search WORDS",
     "filter": "Leave stories out of digests: /filter -WORD, or list the filters",
+    "alert": "Get new stories as they come: /alert WORDS",
+    "alerts": "Your alerts, with Stop buttons",
     "feeds": "The sources and when each was last read",
     "help": "This list",
     "addfeed": "Add a source: /addfeed URL",
@@ -38,6 +40,8 @@ GROUP_COMMANDS: Final[tuple[str, ...]] = (
     "digest",
     "search",
     "filter",
+    "alert",
+    "alerts",
     "feeds",
     "help",
 )

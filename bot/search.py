@@ -60,7 +60,8 @@ def results_keyboard(
         nav.append(
             InlineKeyboardButton(words.BUTTON_NEXT, callback_data=f"s:{search_id}:{page + 1}")
         )
-    return InlineKeyboardMarkup([numbers, nav] if nav else [numbers])
+    alert = [InlineKeyboardButton(words.BUTTON_ALERT_ME, callback_data=f"al:s:{search_id}")]
+    return InlineKeyboardMarkup([numbers, nav, alert] if nav else [numbers, alert])
 
 
 async def results_page(

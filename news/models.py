@@ -187,6 +187,7 @@ class OutboxMessage:
     attempts: int
     next_attempt_at: datetime
     last_error: str | None = None
+    buttons: str | None = None  # JSON rows of [label, callback data]
 
 
 @dataclass(frozen=True, slots=True)

@@ -486,3 +486,46 @@ def too_many(kind: str, limit: int) -> str:
 def filtered_out(count: int) -> str:
     """Return a digest's last line: how many stories the chat's filters held back."""
     return f"🧹 {stories(count)} filtered out (/filter)"
+
+
+ALERT_USAGE = (
+    "🔔 <b>Alerts</b> send you each new story that matches, as soon as it arrives.\n"
+    "<code>/alert climate summit</code> saves one, /alerts lists them."
+)
+ALERT_ONLY_EXCLUDED = (
+    "An alert of words to leave out only would match nearly every story. "
+    "Add a word to look for, like: climate -sports"
+)
+ALERT_EXISTS = "You have this alert already."
+NO_ALERTS = "No alerts yet. Save one with /alert WORDS."
+ALERTS_TITLE = "🔔 <b>Your alerts</b>"
+ALERT_STOPPED = "Alert stopped."
+ALERT_GONE = "That alert was already stopped."
+ALERT_MOVED = "Alert stopped: these stories come in your daily digest."
+BUTTON_STOP = "Stop"
+BUTTON_TO_DIGEST = "Move to digest"
+BUTTON_ALERT_ME = "🔔 Alert me"
+
+
+def alert_saved(query: str) -> str:
+    """Return the answer to a new alert."""
+    return f"🔔 Alert saved: <code>{esc(query)}</code>. New matching stories come right away."
+
+
+def alert_line(number: int, query: str) -> str:
+    """Return one alert in the /alerts list."""
+    return f"{number}. <code>{esc(query)}</code>"
+
+
+def alert_header(query: str) -> str:
+    """Return the first line of an alert message."""
+    return f"🔔 <b>Alert</b> · <code>{esc(query)}</code>"
+
+
+def alerts_more(count: int) -> str:
+    """Return the message that folds the alerts over the hourly cap."""
+    noun = "story" if count == 1 else "stories"
+    return f"🔔 …and {count:,} more {noun} matched your alerts this hour. Find them with /search."
+
+
+ALERT_MOVED_SUBSCRIBE = "Alert stopped. /subscribe to get such stories in a daily digest."

@@ -65,6 +65,7 @@ def _message(row: Row[Any]) -> OutboxMessage:
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
         last_error=row.last_error,
+        buttons=row.buttons,
     )
 
 
@@ -79,6 +80,7 @@ _COLUMNS = (
     _o.attempts,
     _o.next_attempt_at,
     _o.last_error,
+    _o.buttons,
 )
 
 

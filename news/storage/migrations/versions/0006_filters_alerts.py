@@ -3,7 +3,8 @@
 `chat_filters` holds the queries every story of a chat's digests must match (for one source
 when `feed_id` is set). `alerts` holds saved searches pushed as soon as a story is summarized.
 `alert_hits` keys each (chat, article) once: the match and its outbox row are written in one
-transaction, so a worker that dies before the message goes out never queues it twice.
+transaction, so a worker that dies before the message goes out never queues it twice; `folded`
+hits went over the chat's hourly cap and are counted in one "and N more" message instead.
 `outbox.buttons` carries a message's inline keyboard (JSON), for the alerts' buttons.
 
 Revision ID: 0006
