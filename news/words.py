@@ -529,3 +529,4 @@ def alerts_more(count: int) -> str:
 
 
 ALERT_MOVED_SUBSCRIBE = "Alert stopped. /subscribe to get such stories in a daily digest."
+BUTTON_SHARE = "↗️ Share"
