@@ -20,10 +20,13 @@ from news.errors import QueryError
 from news.filters import add_filter
 from news.storage import feeds as feed_store
 from news.storage import filters as filter_store
+from news.storage.subscriptions import get_subscription
+from news.subscriptions import update_subscription
 
 log = logging.getLogger(__name__)
 
 REMOVE_DATA = re.compile(r"f:rm:(\d{1,12})")
+MUTE_DATA = re.compile(r"mu:(\d{1,12})")
 
 
 async def filters_screen(
@@ -79,9 +82,43 @@ async def remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await query.answer(words.FILTER_REMOVED if removed else words.FILTER_GONE)
 
 
+async def filter_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Filter… (under a digest): show the chat's filters and how to add one."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None:
+        return
+    screen, keyboard = await filters_screen(context, chat.id)
+    await query.answer()
+    await context.bot.send_message(chat.id, screen, reply_markup=keyboard)
+
+
+async def mute_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Mute <source> (under a digest): the chat's digests leave that source out."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None or await refuse_non_manager(update, context):
+        return
+    match = MUTE_DATA.fullmatch(query.data or "")
+    store = get_store(context)
+    sub = await get_subscription(store, chat.id)
+    feeds = {feed.id: feed for feed in await feed_store.list_feeds(store)}
+    feed = feeds.get(int(match[1])) if match else None
+    if sub is None or feed is None:
+        await query.answer(words.SEARCH_EXPIRED)
+        return
+    chosen = (set(feeds) if sub.feed_ids is None else set(sub.feed_ids) & set(feeds)) - {feed.id}
+    if not chosen:
+        await query.answer(words.MUTED_ALL, show_alert=True)
+        return
+    await update_subscription(store, chat.id, now=now(context), feed_ids=sorted(chosen))
+    log.info("source muted chat_id=%s feed_id=%s", chat.id, feed.id)
+    await query.answer(words.muted(feed.title or feed.url))
+
+
 def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
-    """Return /filter and its buttons."""
+    """Return /filter and its buttons, and the Mute / Filter… buttons under digests."""
     return [
         CommandHandler("filter", filter_command),
         CallbackQueryHandler(remove_button, pattern=r"^f:rm:"),
+        CallbackQueryHandler(filter_button, pattern=r"^f:new$"),
+        CallbackQueryHandler(mute_button, pattern=r"^mu:"),
     ]

@@ -134,6 +134,7 @@ class DigestItem:
     url: str | None
     published_at: datetime | None
     summary: list[str]
+    feed_id: int | None = None  # the lead article's source (its Mute button)
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,6 +161,24 @@ def _shown(digest: Digest) -> int | None:
     return len(digest.items) if digest.total > len(digest.items) else None
 
 
+MUTE_BUTTONS = 3  # "Mute <source>" buttons under a digest, for its first sources
+
+
+def digest_buttons(digest: Digest) -> list[list[tuple[str, str]]]:
+    """Return the buttons under a digest, (label, callback data): Mute its first sources, and
+    Filter…; none for an empty digest."""
+    if digest.empty:
+        return []
+    sources: dict[int, str] = {}
+    for item in digest.items:
+        if item.feed_id is not None and len(sources) < MUTE_BUTTONS:
+            sources.setdefault(item.feed_id, item.source.split(", ")[0])
+    mutes = [(words.mute(_clip(name, 24)), f"mu:{feed_id}") for feed_id, name in sources.items()]
+    return (
+        [mutes, [(words.BUTTON_FILTER, "f:new")]] if mutes else [[(words.BUTTON_FILTER, "f:new")]]
+    )
+
+
 def render_html(digest: Digest, *, tz: str = "UTC", header: str | None = None) -> list[str]:
     """Return the digest as Telegram HTML messages (none when it is empty), split by article.
 

@@ -530,3 +530,14 @@ def alerts_more(count: int) -> str:
 
 ALERT_MOVED_SUBSCRIBE = "Alert stopped. /subscribe to get such stories in a daily digest."
 BUTTON_SHARE = "↗️ Share"
+MUTED_ALL = "That is your only source; pick others in /settings first."
+
+
+def mute(source: str) -> str:
+    """Return the label of the button that drops a source from the chat's digests."""
+    return f"🔇 Mute {source}"
+
+
+def muted(source: str) -> str:
+    """Return the answer to Mute (plain text: a button's answer)."""
+    return f"Muted {source}: its stories leave your digests. /settings brings it back."

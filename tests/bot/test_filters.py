@@ -63,3 +63,35 @@ async def test_odd_filters_get_an_answer(
             await say(bot_api, USER, f"/filter -word{n}")
         [refused] = await say(bot_api, USER, "/filter -one_more")
         assert refused == words.bad_query(words.too_many("filters", 20))
+
+
+async def test_digest_buttons_mute_a_source_and_open_the_filters(
+    settings: Settings, store: Store, bot_api: FakeBotAPI, clock: Clock
+) -> None:
+    at = clock() - timedelta(minutes=30)
+    await add_articles(store, at, ["Rates rally"], feed_title="Wire")
+    await add_articles(
+        store, at, ["Cup final"], feed_url="https://example.com/s.xml", feed_title="Sports"
+    )
+    async with running_bot(bot_settings(settings, bot_api), store, bot_api, clock):
+        await say(bot_api, USER, "/start subscribe")
+        await say(bot_api, USER, "/digest")
+        labels = bot_api.sent(USER)[-1].labels()
+        assert sorted(labels) == sorted(
+            [words.mute("Wire"), words.mute("Sports"), words.BUTTON_FILTER]
+        )
+        answer = await press(bot_api, USER, words.mute("Sports"))
+        assert answer["text"] == words.muted("Sports")
+        before = len(bot_api.sent(USER))
+        await press(bot_api, USER, words.BUTTON_FILTER)
+        screen = (await bot_api.wait_sent(USER, before + 1))[-1]
+        assert screen.text.startswith(words.NO_FILTERS)
+        clock.advance(minutes=5)
+        later = clock() - timedelta(minutes=1)
+        await add_articles(store, later, ["Bonds slip"], feed_title="Wire")
+        await add_articles(
+            store, later, ["Cup replay"], feed_url="https://example.com/s.xml", feed_title="Sports"
+        )
+        [digest] = await say(bot_api, USER, "/digest")
+        assert "Bonds slip" in digest
+        assert "Cup replay" not in digest

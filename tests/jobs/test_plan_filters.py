@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
+from sqlalchemy import select
+
 from jobs.plan import plan_due_digests
+from news import words
 from news.filters import add_filter
 from news.settings import Settings
 from news.storage.db import Store
+from news.storage.tables import outbox
 from tests.jobs.test_plan import LATE, SUBSCRIBED, add_article, add_feed, outbox_rows, sub
 
 
@@ -32,3 +37,18 @@ async def test_planned_digest_follows_the_chats_filters(
     assert texts[42].splitlines()[-1] == "🧹 2 stories filtered out (/filter)"
     assert "Transfer window opens" in texts[43]
     assert "filtered out" not in texts[43]
+
+
+async def test_planned_digest_carries_mute_and_filter_buttons(
+    store: Store, settings: Settings
+) -> None:
+    await add_feed(store, 1, "Wire")
+    await add_article(store, 1, "Rates rally", SUBSCRIBED + timedelta(minutes=30))
+    await sub(store, 42)
+    await plan_due_digests(store, settings, now=LATE)
+    async with store.connect() as conn:
+        [buttons] = (await conn.execute(select(outbox.c.buttons))).scalars().all()
+    assert json.loads(buttons) == [
+        [[words.mute("Wire"), "mu:1"]],
+        [[words.BUTTON_FILTER, "f:new"]],
+    ]
