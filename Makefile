@@ -12,7 +12,8 @@ BENCH_SEARCH_ARGS ?= --reuse
 export TEST_DATABASE_URL
 
 .PHONY: demo test test-fast lint typecheck pytest postgres venv clean \
-	bench-quality bench-speed bench-extract bench-ingest bench-search bench-delivery bench-scale soak
+	bench-quality bench-speed bench-extract bench-ingest bench-search bench-percolate \
+	bench-delivery bench-scale soak
 
 venv: $(STAMP)
 
@@ -61,6 +62,9 @@ bench-ingest: $(STAMP)
 
 bench-search: $(STAMP) postgres
 	$(BIN)/python -m bench.search $(BENCH_SEARCH_ARGS)
+
+bench-percolate: $(STAMP)
+	$(BIN)/python -m bench.percolate
 
 bench-delivery: $(STAMP)
 	$(BIN)/python -m bench.delivery

@@ -37,7 +37,18 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import admin, chats, commands, errors, help, search, settings_menu
+from bot import (
+    admin,
+    alerts,
+    chats,
+    commands,
+    errors,
+    filters,
+    help,
+    inline,
+    search,
+    settings_menu,
+)
 from bot.services import SERVICES_KEY, Clock, Services, utc_now
 from news.fetch import Fetcher
 from news.settings import Settings
@@ -48,7 +59,13 @@ log = logging.getLogger(__name__)
 # On 429 the rate limiter waits retry_after and tries again, this many times.
 MAX_RETRIES = 3
 # Updates the bot asks for; my_chat_member is how it learns it was added, promoted or blocked.
-ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.MY_CHAT_MEMBER]
+ALLOWED_UPDATES = [
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.MY_CHAT_MEMBER,
+    Update.INLINE_QUERY,
+    Update.CHOSEN_INLINE_RESULT,
+]
 
 # Handler groups: PTB runs at most one handler per group for each update, groups in order.
 CHAT_GROUP = 0  # updates about the chat itself: the bot added/removed, group -> supergroup
@@ -122,6 +139,9 @@ def add_handlers(application: NewsApp) -> None:
             *commands.handlers(),
             *settings_menu.handlers(),
             *search.handlers(),
+            *filters.handlers(),
+            *alerts.handlers(),
+            *inline.handlers(),
             *admin.handlers(),
             *chats.command_handlers(),
             # Last: unknown commands, other text in private chats, buttons nobody knows.

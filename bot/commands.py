@@ -27,7 +27,7 @@ from bot.services import chat_and_message, get_settings, get_store, is_bot_admin
 from news import tghtml, words
 from news.digests import latest_digest
 from news.models import Subscription
-from news.render import format_when, render_html
+from news.render import digest_buttons, format_when, render_html
 from news.storage.articles import newest_article_at
 from news.storage.feeds import list_feeds
 from news.storage.subscriptions import get_subscription
@@ -125,8 +125,11 @@ async def unsubscribe_command(update: Update, context: ContextTypes.DEFAULT_TYPE
     await message.reply_text(words.UNSUBSCRIBED if stopped else words.NOT_SUBSCRIBED)
 
 
-async def digest_messages(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> list[str]:
-    """Return the chat's latest digest as messages, or one "nothing new" message."""
+async def digest_messages(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int
+) -> tuple[list[str], InlineKeyboardMarkup | None]:
+    """Return the chat's latest digest as messages, or one "nothing new" message, and the
+    buttons under the last one (Mute a source, Filter…)."""
     store, settings, at = get_store(context), get_settings(context), now(context)
     sub = await get_subscription(store, chat_id)
     tz = sub.timezone if sub else settings.timezone
@@ -135,18 +138,26 @@ async def digest_messages(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> l
     if digest.empty:
         newest = await newest_article_at(store, feed_ids=sub.feed_ids if sub else None)
         if newest is None:
-            return [words.NO_ARTICLES_YET]
-        return [words.nothing_new(format_when(newest, tz=tz, now=at))]
+            return [words.NO_ARTICLES_YET], None
+        return [words.nothing_new(format_when(newest, tz=tz, now=at))], None
     header = words.digest_header(format_when(digest.since, tz=tz, now=at))
-    return render_html(digest, tz=tz, header=header)
+    rows = digest_buttons(digest)
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+    return render_html(digest, tz=tz, header=header), keyboard
 
 
 async def send_digest(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
     """Send the latest digest to the chat, with its link preview choice."""
     sub = await get_subscription(get_store(context), chat_id)
     previews = LinkPreviewOptions(is_disabled=not (sub is not None and sub.link_previews))
-    for part in await digest_messages(context, chat_id):
-        await context.bot.send_message(chat_id, part, link_preview_options=previews)
+    parts, keyboard = await digest_messages(context, chat_id)
+    for number, part in enumerate(parts, 1):
+        markup = keyboard if number == len(parts) else None
+        await context.bot.send_message(
+            chat_id, part, link_preview_options=previews, reply_markup=markup
+        )
 
 
 async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -41,9 +41,10 @@ def query_of(text: str) -> str:
 
 
 def results_keyboard(
-    hits: list[SearchHit], search_id: int, page: int, has_more: bool
+    hits: list[SearchHit], search_id: int, page: int, has_more: bool, query: str = ""
 ) -> InlineKeyboardMarkup | None:
-    """Return a button per result (its number) and Previous/Next, or None without results."""
+    """Return a button per result (its number), Previous/Next, Alert me and Share (inline),
+    or None without results."""
     if not hits:
         return None
     first = (page - 1) * PER_PAGE + 1
@@ -60,7 +61,11 @@ def results_keyboard(
         nav.append(
             InlineKeyboardButton(words.BUTTON_NEXT, callback_data=f"s:{search_id}:{page + 1}")
         )
-    return InlineKeyboardMarkup([numbers, nav] if nav else [numbers])
+    alert = [
+        InlineKeyboardButton(words.BUTTON_ALERT_ME, callback_data=f"al:s:{search_id}"),
+        InlineKeyboardButton(words.BUTTON_SHARE, switch_inline_query=query),
+    ]
+    return InlineKeyboardMarkup([numbers, nav, alert] if nav else [numbers, alert])
 
 
 async def results_page(
@@ -75,7 +80,7 @@ async def results_page(
     text = render_search_results(
         hits, query=query, page=page, per_page=PER_PAGE, has_more=has_more, tz=tz
     )
-    return text, results_keyboard(hits, search_id, page, has_more), len(hits)
+    return text, results_keyboard(hits, search_id, page, has_more, query), len(hits)
 
 
 async def search_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -20,6 +20,7 @@ one query, one digest and one render, plus their writes.
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -27,8 +28,9 @@ from datetime import datetime, timedelta
 
 from news.digest_times import slot_key
 from news.digests import LRU, Digests, window_start
+from news.filters import ChatFilters, filters_of
 from news.models import Subscription
-from news.render import render_html
+from news.render import digest_buttons, render_html
 from news.settings import Settings
 from news.storage import outbox
 from news.storage.db import Store
@@ -36,6 +38,8 @@ from news.storage.subscriptions import claim_due
 from news.subscriptions import advance_planned
 
 log = logging.getLogger(__name__)
+
+_Parts = tuple[list[str], str | None]  # a digest's messages, and the buttons under the last
 
 # How far behind `now` a digest window closes (see plan_due_digests).
 SETTLE = timedelta(seconds=30)
@@ -61,25 +65,34 @@ class _Planner:
         self.report = report
         self.until = until
         self.digests = Digests(store)
-        self.parts: LRU[tuple[datetime, tuple[int, ...] | None, int, str], list[str]] = LRU()
+        self.parts: LRU[tuple[object, ...], _Parts] = LRU()
 
-    async def render(self, sub: Subscription) -> list[str]:
-        """Return the messages of the subscription's digest (empty: nothing new)."""
+    async def render(self, sub: Subscription, filters: ChatFilters | None) -> _Parts:
+        """Return the messages of the subscription's digest (empty: nothing new), and the
+        buttons under it (JSON)."""
         since = window_start(sub, self.until)
-        key = (since, sub.feed_ids, sub.max_articles, sub.timezone)
-        return await self.parts.get(key, lambda: self._render(sub, since))
+        key = (since, sub.feed_ids, sub.max_articles, sub.timezone, filters and filters.key)
+        return await self.parts.get(key, lambda: self._render(sub, since, filters))
 
-    async def _render(self, sub: Subscription, since: datetime) -> list[str]:
+    async def _render(
+        self, sub: Subscription, since: datetime, filters: ChatFilters | None
+    ) -> _Parts:
         digest = await self.digests.make(
-            since=since, until=self.until, feed_ids=sub.feed_ids, limit=sub.max_articles
+            since=since,
+            until=self.until,
+            feed_ids=sub.feed_ids,
+            limit=sub.max_articles,
+            filters=filters,
         )
         self.report.renders += 1
-        return [] if digest.empty else render_html(digest, tz=sub.timezone)
+        if digest.empty:
+            return [], None
+        return render_html(digest, tz=sub.timezone), json.dumps(digest_buttons(digest))
 
 
 async def _write(
     store: Store,
-    planned: list[tuple[Subscription, list[str]]],
+    planned: list[tuple[Subscription, _Parts]],
     report: PlanReport,
     *,
     lease_until: datetime,
@@ -87,10 +100,10 @@ async def _write(
     window_end: datetime,
 ) -> None:
     # Nothing new: the schedule advances but the window stays open (see the module docstring).
-    windows = [(sub, window_end if parts else sub.last_digest_at) for sub, parts in planned]
+    windows = [(sub, window_end if parts else sub.last_digest_at) for sub, (parts, _) in planned]
     async with store.begin() as conn:
         advanced = await advance_planned(conn, windows, lease_until=lease_until, now=now)
-        for sub, parts in planned:
+        for sub, (parts, buttons) in planned:
             if sub.id not in advanced:
                 report.changed += 1
             elif not parts:
@@ -104,6 +117,7 @@ async def _write(
                     parts=parts,
                     link_previews=sub.link_previews,
                     now=now,
+                    buttons=buttons,
                 )
                 report.planned += 1
 
@@ -125,7 +139,8 @@ async def plan_due_digests(
         batch = await claim_due(store, now=now, lease_until=lease_until, limit=limit)
         report.claimed += len(batch)
         # Render before the write transaction, so the transaction stays short.
-        planned = [(sub, await planner.render(sub)) for sub in batch]
+        filters = await filters_of(store, [sub.chat_id for sub in batch])
+        planned = [(sub, await planner.render(sub, filters.get(sub.chat_id))) for sub in batch]
         await _write(
             store, planned, report, lease_until=lease_until, now=now, window_end=window_end
         )

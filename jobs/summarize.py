@@ -18,10 +18,11 @@ from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from news import observe
+from news.alerts import Alerts
 from news.models import Article
 from news.settings import Settings
 from news.storage import articles as article_store
@@ -136,8 +137,12 @@ async def summarize_pending(
     summarizer: Summarizer | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     max_batches: int | None = None,
+    alerts: Alerts | None = None,
 ) -> int:
     """Summarize articles that have none yet, batch by batch; return how many were summarized.
+
+    Each summarized article is percolated against the chats' alerts (`alerts`, kept between
+    runs by the caller, else loaded for this run), queued in the summaries' transaction.
 
     With a `summarizer` whose pool is set, the batches run in its processes; otherwise in a
     thread. If a child process dies, the pool is replaced and the leases of the batches it had
@@ -145,6 +150,9 @@ async def summarize_pending(
     """
     executor = summarizer.executor if summarizer is not None else None
     batches = _Batches(store, settings, now, executor, max_batches)
+    if alerts is None:
+        alerts = Alerts(store, per_hour=settings.alerts_per_hour)
+    await alerts.release_folds(now=now())
     # In processes, several batches wait in the pool's queue, so the processes go on while this
     # loop waits for its turn to write (SQLite: one writer, and the poll writes a lot).
     depth = BATCHES_AHEAD * summarizer.processes if summarizer and executor else 1
@@ -156,7 +164,9 @@ async def summarize_pending(
             while batches.in_flight and batches.in_flight[0].done():
                 made.append(batches.in_flight.popleft().result())
             summaries = [s for m in made for s in m.summaries]
-            await article_store.set_summaries(store, summaries, now=now())
+            # The alerts the summaries trigger are queued in the same transaction.
+            write = await alerts.prepare(batches.summarized(summaries), now=now())
+            await article_store.set_summaries(store, summaries, now=now(), also=write)
             _count(made)
             done += len(summaries)
     except BrokenProcessPool:
@@ -189,6 +199,14 @@ class _Batches:
         self.executor, self.left = executor, max_batches
         self.in_flight: deque[asyncio.Future[BatchResult]] = deque()
         self.exhausted = False
+        self.claimed: dict[int, Article] = {}  # in flight, by id (for the alerts)
+
+    def summarized(self, summaries: list[tuple[int, str, str]]) -> list[Article]:
+        """Return the claimed articles with their new summaries (they leave `claimed`)."""
+        return [
+            replace(self.claimed.pop(i), summary=summary, language=language)
+            for i, summary, language in summaries
+        ]
 
     async def refill(self, depth: int, summarizer: Summarizer | None) -> bool:
         """Claim batches until `depth` are in flight (one claim); return whether any are."""
@@ -209,6 +227,7 @@ class _Batches:
         self.exhausted = len(claimed) < wanted * size
         if summarizer is not None and summarizer.closed:
             return False  # stopped while claiming: these leases expire
+        self.claimed.update((article.id, article) for article in claimed)
         loop = asyncio.get_running_loop()
         for start in range(0, len(claimed), size):
             batch = claimed[start : start + size]

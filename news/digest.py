@@ -263,6 +263,7 @@ def _item(story: list[Article]) -> DigestItem:
         if name not in sources:
             sources.append(name)
     return DigestItem(
+        feed_id=lead.feed_id,
         article_id=lead.id,
         title=" ".join(lead.title.split()) or words.UNTITLED,
         source=", ".join(sources),

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Generic, TypeVar
 
 from news.digest import StoryKeys, build_digest
+from news.filters import ChatFilters, filters_of, kept_and_held
 from news.models import Article, Digest, Subscription
+from news.percolate import Document
 from news.storage.articles import window_candidates
 from news.storage.db import Store
 from news.storage.subscriptions import mark_digest_sent
@@ -82,20 +85,35 @@ class Digests:
         self._windows: LRU[tuple[datetime, datetime, tuple[int, ...] | None], _Window]
         self._windows = LRU()
         self._keys = StoryKeys()
+        self._docs: dict[int, Document] = {}  # articles as the filters' matcher sees them
 
     async def make(
-        self, *, since: datetime, until: datetime, feed_ids: Sequence[int] | None, limit: int
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        feed_ids: Sequence[int] | None,
+        limit: int,
+        filters: ChatFilters | None = None,
     ) -> Digest:
-        """Return the digest of the articles that arrived in (since, until], `limit` at most."""
+        """Return the digest of the articles that arrived in (since, until], `limit` at most.
+
+        The chat's `filters` hold stories back; the digest counts them (Digest.filtered).
+        """
         if since >= until:
             return Digest(since=since, until=until, items=[])
         ids = tuple(feed_ids) if feed_ids is not None else None
         found, older = await self._windows.get(
             (since, until, ids), lambda: self._articles(since, until, ids)
         )
-        return build_digest(
+        held = 0
+        if filters:
+            in_window = [a for a in found if since < a.fetched_at <= until]
+            found, held = kept_and_held(in_window, filters, self._docs)
+        digest = build_digest(
             found, since=since, until=until, limit=limit, keys=self._keys, older=older
         )
+        return replace(digest, filtered=held) if held else digest
 
     async def _articles(
         self, since: datetime, until: datetime, feed_ids: tuple[int, ...] | None
@@ -121,7 +139,10 @@ async def latest_digest(
     """
     feed_ids = sub.feed_ids if sub is not None else None
     since = window_start(sub, now)
-    digest = await Digests(store).make(since=since, until=now, feed_ids=feed_ids, limit=limit)
+    filters = None if sub is None else (await filters_of(store, [sub.chat_id])).get(sub.chat_id)
+    digest = await Digests(store).make(
+        since=since, until=now, feed_ids=feed_ids, limit=limit, filters=filters
+    )
     if not digest.empty and sub is not None and sub.active and sub.chat_type == "private":
         await mark_digest_sent(store, sub.chat_id, until=now, now=now)
     return digest

@@ -134,6 +134,7 @@ class DigestItem:
     url: str | None
     published_at: datetime | None
     summary: list[str]
+    feed_id: int | None = None  # the lead article's source (its Mute button)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +147,7 @@ class Digest:
     total: int = 0
     # (source, count) of a window's old items left out of it, one per source (news.digests).
     older: tuple[tuple[str, int], ...] = ()
+    filtered: int = 0  # stories the chat's filters held back (news.filters)
 
     @property
     def empty(self) -> bool:
@@ -186,3 +188,14 @@ class OutboxMessage:
     attempts: int
     next_attempt_at: datetime
     last_error: str | None = None
+    buttons: str | None = None  # JSON rows of [label, callback data]
+
+
+@dataclass(frozen=True, slots=True)
+class SavedQuery:
+    """A chat's filter or alert: a query in the search language; a filter may name a source."""
+
+    id: int
+    chat_id: int
+    query: str
+    feed_id: int | None = None

@@ -97,9 +97,12 @@ def _term(text: str, quoted: bool) -> tuple[Term | None, bool]:
     return Term(text, prefix=prefix), truncated
 
 
-def parse_query(query: str) -> ParsedQuery:
-    """Return the parsed query; raises QueryError (news.words says why) if nothing is left."""
-    return _plain_words(query) or _parse(query)
+def parse_query(query: str, *, only_excluded: bool = False) -> ParsedQuery:
+    """Return the parsed query; raises QueryError (news.words says why) if nothing is left.
+
+    `only_excluded` accepts a query of exclusions only (a filter: "-sport"), without groups.
+    """
+    return _plain_words(query) or _parse(query, only_excluded)
 
 
 def _plain_words(query: str) -> ParsedQuery | None:
@@ -119,7 +122,7 @@ def _plain_words(query: str) -> ParsedQuery | None:
     return ParsedQuery(groups, (), len(kept) > MAX_TERMS)
 
 
-def _parse(query: str) -> ParsedQuery:
+def _parse(query: str, only_excluded: bool = False) -> ParsedQuery:
     groups: list[list[Term]] = []
     excluded: list[Term] = []
     truncated = False
@@ -143,6 +146,6 @@ def _parse(query: str) -> ParsedQuery:
         else:
             groups.append([term])
         pending_or = pending_not = False
-    if not groups:
+    if not groups and not (excluded and only_excluded):
         raise QueryError(ONLY_EXCLUDED if excluded else EMPTY_QUERY)
     return ParsedQuery(tuple(map(tuple, groups)), tuple(excluded), truncated)

@@ -32,6 +32,9 @@ TEXT_WIDTH = 88
 TITLE_CHARS = 200
 SOURCE_CHARS = 80
 SUMMARY_CHARS = 1000
+# A digest story's summary longer than this folds into an expandable quote (tap to read).
+LONG_SUMMARY = 300
+_QUOTE = ("<blockquote expandable>", "</blockquote>")
 SNIPPET_CHARS = 300
 QUERY_CHARS = 60
 # A card leaves room for the digest's header, so the first message never holds the header alone.
@@ -106,9 +109,18 @@ def _clip_html(text: str, units: int) -> str:
 
 
 def _card(
-    title: str, url: str | None, meta: tuple[str, str], summary: Sequence[str], number: str = ""
+    title: str,
+    url: str | None,
+    meta: tuple[str, str],
+    summary: Sequence[str],
+    number: str = "",
+    *,
+    fold: bool = False,
 ) -> str:
-    """Return one article as Telegram HTML, at most CARD_LIMIT UTF-16 units."""
+    """Return one article as Telegram HTML, at most CARD_LIMIT UTF-16 units.
+
+    `fold`: a long summary goes in an expandable blockquote (digests, where cards pile up).
+    """
     source, when = meta
     href = safe_url(url)
     head = f"<b>{escape(number)}{link(href, _clip(title, TITLE_CHARS) or words.UNTITLED)}</b>"
@@ -118,13 +130,18 @@ def _card(
         more = ""
     fixed = "\n".join(part for part in (head, line, more) if part)
     room = CARD_LIMIT - utf16_length(fixed) - 2
+    quoted = fold and len(" ".join(summary)) > LONG_SUMMARY
+    if quoted:
+        room -= len("".join(_QUOTE))
     body = _clip_html(_clip(" ".join(summary), SUMMARY_CHARS), room) if summary else ""
+    if quoted and body:
+        body = body.join(_QUOTE)
     return "\n".join(part for part in (head, line, body, more) if part)
 
 
 def _item_card(item: DigestItem, tz: str, now: datetime) -> str:
     when = format_when(item.published_at, tz=tz, now=now)
-    return _card(item.title, item.url, (item.source, when), item.summary)
+    return _card(item.title, item.url, (item.source, when), item.summary, fold=True)
 
 
 def render_article(article: Article, *, tz: str = "UTC") -> str:
@@ -144,6 +161,24 @@ def _shown(digest: Digest) -> int | None:
     return len(digest.items) if digest.total > len(digest.items) else None
 
 
+MUTE_BUTTONS = 3  # "Mute <source>" buttons under a digest, for its first sources
+
+
+def digest_buttons(digest: Digest) -> list[list[tuple[str, str]]]:
+    """Return the buttons under a digest, (label, callback data): Mute its first sources, and
+    Filter…; none for an empty digest."""
+    if digest.empty:
+        return []
+    sources: dict[int, str] = {}
+    for item in digest.items:
+        if item.feed_id is not None and len(sources) < MUTE_BUTTONS:
+            sources.setdefault(item.feed_id, item.source.split(", ")[0])
+    mutes = [(words.mute(_clip(name, 24)), f"mu:{feed_id}") for feed_id, name in sources.items()]
+    return (
+        [mutes, [(words.BUTTON_FILTER, "f:new")]] if mutes else [[(words.BUTTON_FILTER, "f:new")]]
+    )
+
+
 def render_html(digest: Digest, *, tz: str = "UTC", header: str | None = None) -> list[str]:
     """Return the digest as Telegram HTML messages (none when it is empty), split by article.
 
@@ -155,6 +190,8 @@ def render_html(digest: Digest, *, tz: str = "UTC", header: str | None = None) -
     cards = [_item_card(item, tz, digest.until) for item in digest.items]
     top = digest_header(digest, tz=tz) if header is None else header
     older = [words.older_items(n, _clip(source, SOURCE_CHARS)) for source, n in digest.older]
+    if digest.filtered:
+        older.append(words.filtered_out(digest.filtered))
     return split_html([top, *cards, "\n".join(older)])
 
 

@@ -147,6 +147,9 @@ class Settings(BaseSettings):
         description="Seconds the sender holds a message it took (a restart waits that long)",
     )
     search_per_minute: int = Field(10, ge=1, description="Searches per minute one chat may run")
+    alerts_per_hour: int = Field(
+        10, ge=1, description="Alert messages per chat and hour; the rest fold into one"
+    )
     webhook_url: str | None = Field(
         None, description="Public HTTPS URL for webhook mode (unset: long polling)"
     )

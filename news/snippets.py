@@ -58,8 +58,9 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-@lru_cache(maxsize=8192)
-def _stems(word: str) -> tuple[str, str]:
+@lru_cache(maxsize=65536)
+def stems(word: str) -> tuple[str, str]:
+    """Return the Porter (FTS5 `porter`) and Snowball (PostgreSQL `english`) stems of `word`."""
     folded = fold(word)
     return _PORTER.stem(folded, to_lowercase=False), _SNOWBALL.stem(folded)
 
@@ -123,7 +124,7 @@ class Matcher:
     """
 
     def __init__(self, words: Iterable[str], prefixes: Iterable[str]) -> None:
-        self.stems = {w: _stems(w) for w in {fold(w) for w in words} if w}
+        self.stems = {w: stems(w) for w in {fold(w) for w in words} if w}
         self.prefixes = tuple(p for p in (fold(p) for p in prefixes) if p)
         self._starts = [*self.prefixes, *(_start(s) for p in self.stems.values() for s in p)]
         self._patterns: dict[tuple[bool, bool], re.Pattern[str]] = {}
@@ -143,7 +144,7 @@ class Matcher:
         for prefix in self.prefixes:
             if folded.startswith(prefix):
                 return prefix
-        porter, snowball = _stems(folded)
+        porter, snowball = stems(folded)
         for word, (p, s) in self.stems.items():
             if porter == p or snowball == s or folded == word:
                 return word

@@ -447,3 +447,97 @@ def stats(
             f"(oldest {o.get('oldest_pending_age_s', 0)} s)",
         ]
     )
+
+
+# --- filters and alerts (bot/filters.py, bot/alerts.py) -------------------------------------
+FILTER_USAGE = (
+    "🧹 <b>Filters</b> decide which stories reach your digests.\n"
+    "<code>/filter -sport</code> leaves stories about sport out, "
+    "<code>/filter climate OR energy</code> keeps only those, "
+    "<code>/filter 3 -ads</code> applies to source 3 only (see /feeds)."
+)
+NO_FILTERS = "No filters yet: your digests show every story."
+FILTERS_TITLE = "🧹 <b>Your filters</b> (a story must pass them all)"
+FILTER_EXISTS = "You have this filter already."
+FILTER_REMOVED = "Filter removed."
+FILTER_GONE = "That filter was already removed."
+BUTTON_REMOVE = "Remove"
+BUTTON_FILTER = "Filter…"
+MAX_SAVED_CHARS = 200
+QUERY_TOO_LONG = f"Keep it under {MAX_SAVED_CHARS} characters, like: climate -sports"
+
+
+def filter_line(number: int, query: str, source: str | None) -> str:
+    """Return one filter in the /filter list; `source` names the feed it applies to."""
+    where = f" (only {esc(source)})" if source else ""
+    return f"{number}. <code>{esc(query)}</code>{where}"
+
+
+def filter_saved(query: str) -> str:
+    """Return the answer to a new filter."""
+    return f"🧹 Filter saved: <code>{esc(query)}</code>. Your digests follow it from now on."
+
+
+def too_many(kind: str, limit: int) -> str:
+    """Return the answer when a chat has `limit` filters or alerts already."""
+    return f"You have {limit} {kind} already, the most a chat can have. Remove one first."
+
+
+def filtered_out(count: int) -> str:
+    """Return a digest's last line: how many stories the chat's filters held back."""
+    return f"🧹 {stories(count)} filtered out (/filter)"
+
+
+ALERT_USAGE = (
+    "🔔 <b>Alerts</b> send you each new story that matches, as soon as it arrives.\n"
+    "<code>/alert climate summit</code> saves one, /alerts lists them."
+)
+ALERT_ONLY_EXCLUDED = (
+    "An alert of words to leave out only would match nearly every story. "
+    "Add a word to look for, like: climate -sports"
+)
+ALERT_EXISTS = "You have this alert already."
+NO_ALERTS = "No alerts yet. Save one with /alert WORDS."
+ALERTS_TITLE = "🔔 <b>Your alerts</b>"
+ALERT_STOPPED = "Alert stopped."
+ALERT_GONE = "That alert was already stopped."
+ALERT_MOVED = "Alert stopped: these stories come in your daily digest."
+BUTTON_STOP = "Stop"
+BUTTON_TO_DIGEST = "Move to digest"
+BUTTON_ALERT_ME = "🔔 Alert me"
+
+
+def alert_saved(query: str) -> str:
+    """Return the answer to a new alert."""
+    return f"🔔 Alert saved: <code>{esc(query)}</code>. New matching stories come right away."
+
+
+def alert_line(number: int, query: str) -> str:
+    """Return one alert in the /alerts list."""
+    return f"{number}. <code>{esc(query)}</code>"
+
+
+def alert_header(query: str) -> str:
+    """Return the first line of an alert message."""
+    return f"🔔 <b>Alert</b> · <code>{esc(query)}</code>"
+
+
+def alerts_more(count: int) -> str:
+    """Return the message that folds the alerts over the hourly cap."""
+    noun = "story" if count == 1 else "stories"
+    return f"🔔 …and {count:,} more {noun} matched your alerts this hour. Find them with /search."
+
+
+ALERT_MOVED_SUBSCRIBE = "Alert stopped. /subscribe to get such stories in a daily digest."
+BUTTON_SHARE = "↗️ Share"
+MUTED_ALL = "That is your only source; pick others in /settings first."
+
+
+def mute(source: str) -> str:
+    """Return the label of the button that drops a source from the chat's digests."""
+    return f"🔇 Mute {source}"
+
+
+def muted(source: str) -> str:
+    """Return the answer to Mute (plain text: a button's answer)."""
+    return f"Muted {source}: its stories leave your digests. /settings brings it back."

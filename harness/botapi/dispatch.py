@@ -14,12 +14,18 @@ from harness.botapi.state import JSON, ApiError, Call, State, bad_request
 JSON_FIELDS = frozenset(
     {
         "reply_markup", "link_preview_options", "entities", "commands", "scope",
-        "allowed_updates", "reply_parameters",
+        "allowed_updates", "reply_parameters", "results", "button",
     }
 )  # fmt: skip
 INT_FIELDS = frozenset({"message_id", "user_id", "offset", "limit", "cache_time"})
 BOOL_FIELDS = frozenset(
-    {"disable_notification", "show_alert", "drop_pending_updates", "disable_web_page_preview"}
+    {
+        "disable_notification",
+        "show_alert",
+        "drop_pending_updates",
+        "disable_web_page_preview",
+        "is_personal",
+    }
 )
 
 
@@ -58,6 +64,7 @@ METHODS: dict[str, Method] = {
     "editMessageReplyMarkup": m.edit_message_reply_markup,
     "deleteMessage": m.delete_message,
     "answerCallbackQuery": m.answer_callback_query,
+    "answerInlineQuery": m.answer_inline_query,
     "setMyCommands": m.set_my_commands,
     "getMyCommands": m.get_my_commands,
     "deleteMyCommands": m.delete_my_commands,

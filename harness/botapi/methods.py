@@ -153,6 +153,17 @@ def answer_callback_query(state: State, params: JSON, now: float) -> bool:
     return True
 
 
+def answer_inline_query(state: State, params: JSON, now: float) -> bool:
+    """answerInlineQuery: record the results; a query can be answered once."""
+    query_id = str(params.get("inline_query_id") or "")
+    if state.inline_queries.pop(query_id, None) is None:
+        raise bad_request("query is too old and response timeout expired or query ID is invalid")
+    if not isinstance(params.get("results"), list):
+        raise bad_request("results must be an array")
+    state.answers[query_id] = dict(params)
+    return True
+
+
 def get_updates(state: State, params: JSON, now: float) -> list[JSON]:
     """getUpdates: confirm by offset, then long-poll up to `timeout` seconds for updates."""
     if state.webhook.get("url"):

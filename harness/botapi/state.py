@@ -185,6 +185,7 @@ class State:
         self.callbacks: dict[str, JSON] = {}  # unanswered callback queries by id
         self.callback_ids = itertools.count(4_000_000_001)
         self.answers: dict[str, JSON] = {}  # answerCallbackQuery parameters by query id
+        self.inline_queries: dict[str, JSON] = {}  # unanswered inline queries by id
         self.commands: dict[str, list[JSON]] = {}
         self.calls: list[Call] = []
         self.faults: list[Fault] = []

@@ -134,6 +134,28 @@ class UserActions:
             state.push_update("callback_query", query)
             return query_id
 
+    def inline(self, user_id: int, query: str) -> str:
+        """A user types `@bot query` in any chat; return the inline query's id."""
+        state = self.state
+        with state.cond:
+            user = state.ensure_user(user_id)
+            query_id = str(next(state.callback_ids))
+            inline: JSON = {"id": query_id, "from": user, "query": query, "offset": ""}
+            state.inline_queries[query_id] = inline
+            state.push_update("inline_query", inline)
+            return query_id
+
+    def choose(self, user_id: int, result_id: str, query: str) -> None:
+        """The user picks an inline result (Telegram tells the bot: chosen_inline_result)."""
+        state = self.state
+        with state.cond:
+            chosen: JSON = {
+                "result_id": result_id,
+                "from": state.ensure_user(user_id),
+                "query": query,
+            }
+            state.push_update("chosen_inline_result", chosen)
+
     def _member_update(self, chat_id: int, old: JSON, new: JSON, by: int | None) -> None:
         state = self.state
         user = state.ensure_user(by if by is not None else max(chat_id, 1000))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import math
 import time
@@ -12,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Bot, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -254,6 +255,7 @@ class Sender:
                 text=row.text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=not row.link_previews),
+                reply_markup=_keyboard(row.buttons),
             )
         except ChatMigrated as exc:
             await self._migrated(chat, exc.new_chat_id)
@@ -370,3 +372,13 @@ class Sender:
         # The moved rows come back through the next claim, under their new chat id.
         self._queues.forget(chat)
         self._claim_after = 0.0
+
+
+def _keyboard(buttons: str | None) -> InlineKeyboardMarkup | None:
+    """Return the inline keyboard an outbox row carries (JSON rows of [label, data])."""
+    if not buttons:
+        return None
+    rows = json.loads(buttons)
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import Counter
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -348,8 +348,12 @@ async def set_summaries(
     *,
     now: datetime,
     leased_only: bool = True,
+    also: Callable[[AsyncConnection], Awaitable[object]] | None = None,
 ) -> None:
-    """Store (article id, summary, language) for a batch in one statement; release the leases."""
+    """Store (article id, summary, language) for a batch in one statement; release the leases.
+
+    `also` writes in the same transaction (the alerts the summaries trigger: news.alerts).
+    """
     if not summaries:
         return
     where = [articles.c.id == bindparam("b_id")]
@@ -370,6 +374,8 @@ async def set_summaries(
     rows = [{"b_id": i, "b_summary": text, "b_language": lang} for i, text, lang in summaries]
     async with store.begin() as conn:
         await conn.execute(stmt, rows)
+        if also is not None:
+            await also(conn)
 
 
 def _with_feed_title() -> Select[Any]:

@@ -25,8 +25,11 @@ async def enqueue(
     link_previews: bool,
     now: datetime,
     kind: str = "digest",
+    buttons: str | None = None,
 ) -> int:
     """Insert one pending row per part, skipping parts already queued; return how many were new.
+
+    `buttons` (JSON, see outbox.buttons) go under the last part.
 
     Takes a connection so a caller can plan a digest and advance the subscription in the same
     transaction: planning twice creates nothing twice.
@@ -45,6 +48,7 @@ async def enqueue(
             "attempts": 0,
             "next_attempt_at": now,
             "created_at": now,
+            "buttons": buttons if index == len(parts) - 1 else None,
         }
         for index, text in enumerate(parts)
     ]
@@ -65,6 +69,7 @@ def _message(row: Row[Any]) -> OutboxMessage:
         attempts=row.attempts,
         next_attempt_at=row.next_attempt_at,
         last_error=row.last_error,
+        buttons=row.buttons,
     )
 
 
@@ -79,6 +84,7 @@ _COLUMNS = (
     _o.attempts,
     _o.next_attempt_at,
     _o.last_error,
+    _o.buttons,
 )
 
 

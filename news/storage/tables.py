@@ -163,6 +163,7 @@ outbox = Table(
     Column("message_id", BigInteger),
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
+    Column("buttons", Text),  # the inline keyboard, JSON [[[text, callback data], ...], ...]
     UniqueConstraint("chat_id", "slot", "part", name="uq_outbox_chat_slot_part"),
 )
 
@@ -172,5 +173,36 @@ searches = Table(
     Column("id", Integer, primary_key=True),
     Column("chat_id", BigInteger, nullable=False),
     Column("query", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Migration 0005: a chat's digest filters, its alerts, and the articles it was alerted of.
+chat_filters = Table(
+    "chat_filters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE")),
+    Column("query", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("query", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("chat_id", "query", name="uq_alerts_chat_query"),
+)
+
+alert_hits = Table(
+    "alert_hits",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE")),
+    Column("folded", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
 )

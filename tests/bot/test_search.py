@@ -27,7 +27,12 @@ async def test_search_pages_and_shows_an_article(
     assert first.startswith("🔎 Results for “climate” · page 1")
     assert "Football" not in first
     results = bot_api.sent(USER)[-1]
-    assert results.labels() == ["1", "2", "3", "4", "5", words.BUTTON_NEXT]
+    assert results.labels() == [
+        *["1", "2", "3", "4", "5"],
+        words.BUTTON_NEXT,
+        words.BUTTON_ALERT_ME,
+        words.BUTTON_SHARE,
+    ]
 
     answer = await press(bot_api, USER, words.BUTTON_NEXT)
     assert "text" not in answer or not answer["text"]
@@ -36,7 +41,12 @@ async def test_search_pages_and_shows_an_article(
     assert "page 2" in edited.text
     assert "6. " in edited.text
     assert "7. " in edited.text
-    assert edited.labels() == ["6", "7", words.BUTTON_PREVIOUS]
+    assert edited.labels() == [
+        *["6", "7"],
+        words.BUTTON_PREVIOUS,
+        words.BUTTON_ALERT_ME,
+        words.BUTTON_SHARE,
+    ]
 
     await press(bot_api, USER, "6")
     article = (await bot_api.wait_sent(USER, 3))[-1]

@@ -290,3 +290,23 @@ def test_old_items_left_out_get_one_line_per_source_escaped_and_counted() -> Non
     text = render_text(digest)
     assert "and 9,990 older items from Tom & <Jerry> are in newsbot search\n" in text
     assert "and 1 older item from Wire is in newsbot search\n" in text
+
+
+def test_a_long_summary_folds_into_an_expandable_quote_and_a_short_one_does_not() -> None:
+    long = item(1, summary=["A sentence that goes on and on about the story & more."] * 8)
+    short = item(2)
+    [message] = render_html(make_digest(long, short))
+    assert_sendable(message)
+    assert message.count("<blockquote expandable>") == 1
+    quoted = message.split("<blockquote expandable>")[1].split("</blockquote>")[0]
+    assert "goes on and on" in quoted
+    assert "First sentence of the story." not in quoted
+    # A single article card (search, alerts) shows its summary as it is.
+    assert "blockquote" not in render_article(_article("Long", summary="x " * 400))
+
+
+def test_filtered_stories_are_counted_in_the_last_line() -> None:
+    digest = replace(make_digest(item(1)), filtered=3)
+    assert (
+        visible(render_html(digest)[-1]).splitlines()[-1] == "🧹 3 stories filtered out (/filter)"
+    )

@@ -1,0 +1,163 @@
+"""Percolation benchmark: saved queries x new articles, the index against trying every query.
+
+    python -m bench.percolate [--queries 100000] [--articles 10000] [--brute 300]
+
+Articles and query words come from the search benchmark's Zipf corpus (bench.search_data).
+Queries mix one to three words, two-word phrases, ORs, prefixes and exclusions. The index is
+built with stem frequencies counted on the first 1,000 articles (as a running bot would keep
+them). Every article is percolated; the brute-force loop (every query on every article) runs
+on the first --brute articles, whose matches must be identical. Timings exclude turning an
+article into a Document, which both need and which is reported on its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import time
+import tracemalloc
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.report import FUNCTION_WORDS
+from bench.search_data import Corpus, article_rows
+from news.errors import QueryError
+from news.percolate import PORTER, Document, Percolator, document
+from news.query import parse_query
+
+# Query words skip the function words and then this many of the commonest words: 500 (a word
+# as common as "week" or "city" is still an alert), and 5,000 (specific words, as most are).
+SKIPS = (500, 5_000)
+RESULTS = Path(__file__).parent / "results" / "percolate.md"
+
+
+def make_queries(corpus: Corpus, count: int, skip: int, seed: int = 5) -> list[str]:
+    """Return `count` queries: words picked by frequency, past the `skip` commonest words."""
+    rng = random.Random(seed)
+    first = len(FUNCTION_WORDS) + skip
+    weights = list(corpus.probabilities[first:])
+    words = corpus.words[first:]
+    pool = iter(rng.choices(words, weights=weights, k=count * 6))
+    queries = []
+    for _ in range(count):
+        kind = rng.random()
+        if kind < 0.35:
+            query = " ".join(next(pool) for _ in range(rng.randint(1, 3)))
+        elif kind < 0.55:
+            query = f'"{next(pool)} {next(pool)}"'
+        elif kind < 0.65:
+            query = f"{next(pool)} OR {next(pool)}"
+        elif kind < 0.72:
+            query = next(pool)[:4] + "*"
+        else:
+            query = f'{next(pool)} -{next(pool)} -"{next(pool)} {next(pool)}"'
+        queries.append(query)
+    return queries
+
+
+def make_documents(corpus: Corpus, count: int) -> tuple[list[Document], float]:
+    """Return the articles as Documents and the seconds per article it took."""
+    rows = [r for batch in article_rows(corpus, count, start=datetime.now(UTC)) for r in batch]
+    began = time.perf_counter()
+    docs = [document(PORTER, title, summary, text) for _, _, _, title, _, text, summary in rows]
+    return docs, (time.perf_counter() - began) / count
+
+
+def build(queries: list[str], frequencies: Counter[str]) -> Percolator[int]:
+    """Return the percolator of the queries."""
+    percolator: Percolator[int] = Percolator(PORTER, frequencies)
+    for key, query in enumerate(queries):
+        try:
+            percolator.add(key, parse_query(query))
+        except QueryError:
+            continue
+    return percolator
+
+
+def index_bytes(queries: list[str], frequencies: Counter[str]) -> int:
+    """Return the bytes the built index holds (tracemalloc, on a second build)."""
+    tracemalloc.start()
+    before = tracemalloc.get_traced_memory()[0]
+    percolator = build(queries, frequencies)
+    size = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    del percolator
+    return size
+
+
+def measure(queries: list[str], docs: list[Document], brute_n: int) -> dict[str, str]:
+    """Return the measures of one query mix against the documents, formatted."""
+    frequencies: Counter[str] = Counter(s for doc in docs[:1000] for s in doc.positions)
+    began = time.perf_counter()
+    percolator = build(queries, frequencies)
+    build_seconds = time.perf_counter() - began
+    began = time.perf_counter()
+    matched = [percolator.match(doc) for doc in docs]
+    fast = (time.perf_counter() - began) / len(docs)
+    candidates = sum(len(percolator.candidates(doc)) for doc in docs) / len(docs)
+    began = time.perf_counter()
+    brute = [percolator.brute_force(doc) for doc in docs[:brute_n]]
+    slow = (time.perf_counter() - began) / max(1, brute_n)
+    identical = all(sorted(a) == sorted(b) for a, b in zip(matched, brute, strict=False))
+    total = sum(map(len, matched))
+    return {
+        "saved queries": f"{len(percolator):,}",
+        "index, ms per article": f"{fast * 1000:.3f}",
+        "index, ms per article per 100,000 queries": f"{fast * 1e8 / len(percolator):.3f}",
+        "brute-force loop, ms per article": f"{slow * 1000:.1f}",
+        "speed-up": f"{slow / fast:,.0f}x",
+        "candidates verified per article": f"{candidates:.1f}",
+        "matches per article": f"{total / len(docs):.2f}",
+        f"matches identical to brute force (first {brute_n:,} articles)": (
+            "yes" if identical else "NO"
+        ),
+        "index memory (tracemalloc: compiled queries + index)": (
+            f"{index_bytes(queries, frequencies) / 2**20:.1f} MiB"
+        ),
+        "index build, s": f"{build_seconds:.1f}",
+    }
+
+
+def run(queries_n: int, articles_n: int, brute_n: int) -> str:
+    """Return the results as Markdown."""
+    corpus = Corpus.build()
+    docs, doc_seconds = make_documents(corpus, articles_n)
+    columns = {
+        skip: measure(make_queries(corpus, queries_n, skip), docs, brute_n) for skip in SKIPS
+    }
+    head = " | ".join(f"words past the {skip:,} commonest" for skip in SKIPS)
+    rows = [
+        f"| {name} | " + " | ".join(columns[skip][name] for skip in SKIPS) + " |"
+        for name in columns[SKIPS[0]]
+    ]
+    table = "\n".join([f"| measure | {head} |", "| --- |" + " ---: |" * len(SKIPS), *rows])
+    return f"""# Percolation: {queries_n:,} saved queries x {len(docs):,} new articles
+
+Command: `python -m bench.percolate --queries {queries_n} --articles {articles_n} \
+--brute {brute_n}` (`make bench-percolate`), SQLite stemming (Porter).
+
+{table}
+
+Turning an article into a Document (tokens, stems; both ways need it): \
+{doc_seconds * 1000:.3f} ms per article.
+
+Goal: >= 100x faster than the brute-force loop and < 1 ms per article per 100,000 queries.
+Articles: 9-word title, 30-word summary, 120-word text from a 120,000-word Zipf vocabulary.
+"""
+
+
+def main() -> None:
+    """Run the benchmark and write bench/results/percolate.md."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--queries", type=int, default=100_000)
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--brute", type=int, default=300)
+    args = parser.parse_args()
+    report = run(args.queries, args.articles, min(args.brute, args.articles))
+    RESULTS.write_text(report, encoding="utf-8")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
