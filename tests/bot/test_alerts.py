@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.app import NewsApp
+from harness.botapi import FakeBotAPI
 from news import words
 from news.storage.db import Store
 from tests.bot.conftest import USER, Clock, add_articles, press, say
-from tests.botapi import FakeBotAPI
 
 
 async def test_alerts_are_saved_listed_and_stopped(

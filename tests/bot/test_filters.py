@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from harness.botapi import FakeBotAPI
 from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from tests.bot.conftest import USER, Clock, add_articles, bot_settings, press, running_bot, say
-from tests.botapi import FakeBotAPI
 
 TITLES = ["Football transfer news", "Climate summit opens", "Energy prices fall", "Sport results"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.inline import PER_MINUTE
+from harness.botapi import FakeBotAPI
 from news.settings import Settings
 from news.storage.db import Store
 from tests.bot.conftest import USER, Clock, add_articles, bot_settings, running_bot, say
-from tests.botapi import FakeBotAPI
 
 STRANGER = 777  # never started the bot
 

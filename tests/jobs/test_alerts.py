@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 from telegram import Bot
 
+from harness.botapi import FakeBotAPI
 from jobs.deliver import drain_once
 from jobs.summarize import summarize_pending
 from news import words
@@ -21,7 +22,6 @@ from news.storage import articles as article_store
 from news.storage import feeds as feed_store
 from news.storage.db import Store
 from news.storage.tables import articles, outbox
-from tests.botapi import FakeBotAPI
 from tests.jobs.test_deliver import subscribed
 
 CHAT, OTHER = 42, 43
