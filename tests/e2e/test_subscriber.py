@@ -231,14 +231,25 @@ async def search_with_paging(api: FakeBotAPI) -> None:
     [first] = await say(api, USER, "/search harbour")
     results = api.sent(USER)[-1]
     assert first.startswith("🔎 Results for “harbour” · page 1")
-    assert results.labels() == ["1", "2", "3", "4", "5", words.BUTTON_NEXT]
+    assert results.labels() == [
+        *["1", "2", "3", "4", "5"],
+        words.BUTTON_NEXT,
+        words.BUTTON_ALERT_ME,
+        words.BUTTON_SHARE,
+    ]
     assert first.count("Harbour report") == 5
 
     await press(api, USER, words.BUTTON_NEXT, message_id=results.message_id)
     page = api.sent(USER)[-1]
     assert page.message_id == results.message_id
     assert page.text.startswith("🔎 Results for “harbour” · page 2")
-    assert page.labels() == ["6", "7", "8", "9", "10", words.BUTTON_PREVIOUS, words.BUTTON_NEXT]
+    assert page.labels() == [
+        *["6", "7", "8", "9", "10"],
+        words.BUTTON_PREVIOUS,
+        words.BUTTON_NEXT,
+        words.BUTTON_ALERT_ME,
+        words.BUTTON_SHARE,
+    ]
     second_titles = {line for line in page.text.splitlines() if "Harbour report" in line}
     assert second_titles.isdisjoint(first.splitlines())
 
