@@ -134,7 +134,7 @@ async def digest_messages(
     sub = await get_subscription(store, chat_id)
     tz = sub.timezone if sub else settings.timezone
     limit = sub.max_articles if sub else settings.digest_articles
-    digest = await latest_digest(store, sub, now=at, limit=limit)
+    digest = await latest_digest(store, sub, now=at, limit=limit, chat_id=chat_id)
     if digest.empty:
         newest = await newest_article_at(store, feed_ids=sub.feed_ids if sub else None)
         if newest is None:

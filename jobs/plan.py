@@ -71,16 +71,22 @@ class _Planner:
         """Return the messages of the subscription's digest (empty: nothing new), and the
         buttons under it (JSON)."""
         since = window_start(sub, self.until)
-        key = (since, sub.feed_ids, sub.max_articles, sub.timezone, filters and filters.key)
-        return await self.parts.get(key, lambda: self._render(sub, since, filters))
+        # The chat's own sources, minus those muted (news.storage.sources).
+        feed_ids = sub.feeds_at(self.until)
+        key = (since, feed_ids, sub.max_articles, sub.timezone, filters and filters.key)
+        return await self.parts.get(key, lambda: self._render(sub, since, feed_ids, filters))
 
     async def _render(
-        self, sub: Subscription, since: datetime, filters: ChatFilters | None
+        self,
+        sub: Subscription,
+        since: datetime,
+        feed_ids: tuple[int, ...] | None,
+        filters: ChatFilters | None,
     ) -> _Parts:
         digest = await self.digests.make(
             since=since,
             until=self.until,
-            feed_ids=sub.feed_ids,
+            feed_ids=feed_ids,
             limit=sub.max_articles,
             filters=filters,
         )

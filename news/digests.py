@@ -30,6 +30,7 @@ from news.models import Article, Digest, Subscription
 from news.percolate import Document
 from news.storage.articles import window_candidates
 from news.storage.db import Store
+from news.storage.sources import default_feed_ids, source_ids
 from news.storage.subscriptions import mark_digest_sent
 from news.subscriptions import INITIAL_WINDOW
 
@@ -131,13 +132,17 @@ class Digests:
 
 
 async def latest_digest(
-    store: Store, sub: Subscription | None, *, now: datetime, limit: int
+    store: Store, sub: Subscription | None, *, now: datetime, limit: int, chat_id: int = 0
 ) -> Digest:
     """Return the chat's digest right now; a private subscriber's then counts as sent.
 
     In a group one member asking must not empty the digest everybody else is scheduled to get.
     """
-    feed_ids = sub.feed_ids if sub is not None else None
+    if sub is not None:
+        feed_ids = sub.feeds_at(now)
+    else:  # not subscribed: the chat's own sources and the default ones
+        async with store.connect() as conn:
+            feed_ids = (*await default_feed_ids(conn), *await source_ids(conn, chat_id))
     since = window_start(sub, now)
     filters = None if sub is None else (await filters_of(store, [sub.chat_id])).get(sub.chat_id)
     digest = await Digests(store).make(

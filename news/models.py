@@ -22,6 +22,7 @@ class Feed:
     error_count: int = 0
     last_error: str | None = None
     enabled: bool = True
+    is_default: bool = False  # one of the operator's feeds, which new subscribers start with
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +173,15 @@ class Subscription:
     last_digest_at: datetime | None
     next_digest_at: datetime | None
     title: str | None = None
+    # The chat's sources muted until a time (feed id, until); feed_ids still lists them.
+    muted: tuple[tuple[int, datetime], ...] = ()
+
+    def feeds_at(self, at: datetime) -> tuple[int, ...] | None:
+        """Return the feeds the chat's digest at `at` reads: its sources, minus those muted."""
+        if self.feed_ids is None or not self.muted:
+            return self.feed_ids
+        quiet = {feed_id for feed_id, until in self.muted if until > at}
+        return tuple(f for f in self.feed_ids if f not in quiet)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from news import words
 from news.digest_times import FREQUENCIES, format_time, next_digest_at, parse_time, zone
 from news.models import Subscription
-from news.storage import subscriptions
+from news.storage import sources, subscriptions
 from news.storage.db import Store
 
 INITIAL_WINDOW = timedelta(hours=24)
@@ -205,7 +205,8 @@ async def update_subscription(
 
     Raises ValueError with a message for the user. Changes take effect from the next digest:
     a digest already due keeps its time, later ones follow the new schedule; frequency "off"
-    stops at once. `feed_ids=None` means all feeds.
+    stops at once. `feed_ids` become the chat's sources (news.storage.sources); None means all
+    the default feeds and the chat's own.
     """
     change = _change(
         digest_times=digest_times,
@@ -222,8 +223,10 @@ async def update_subscription(
         if old is None:
             raise ValueError(words.SUBSCRIBE_FIRST)
         new = change.applied(old)
-        if not isinstance(chosen, EllipsisType):
-            new = replace(new, feed_ids=None if chosen is None else tuple(chosen))
+        if chosen is None:
+            await sources.add_defaults(conn, chat_id, now)
+        elif not isinstance(chosen, EllipsisType):
+            await sources.set_exactly(conn, chat_id, chosen, now)
         new = replace(new, next_digest_at=_rescheduled(old, new, now))
         await subscriptions.save_settings(conn, new, now=now)
         sub = await subscriptions.read(conn, chat_id)

@@ -8,7 +8,7 @@ from bot.app import NewsApp
 from harness.botapi import FakeBotAPI
 from news import words
 from news.storage.db import Store
-from news.storage.feeds import add_feed
+from news.storage.feeds import add_feed, list_feeds
 from news.storage.subscriptions import get_subscription
 from tests.bot.conftest import USER, Clock, add_articles, press, reply, say
 
@@ -108,7 +108,8 @@ async def test_settings_keyboard_edits_one_message(
         "twice",
         ("07:00", "08:00"),
     )
-    assert (sub.max_articles, sub.link_previews, sub.feed_ids) == (5, True, None)
+    assert (sub.max_articles, sub.link_previews) == (5, True)
+    assert sub.feed_ids == tuple(f.id for f in await list_feeds(store))
 
 
 async def test_settings_typed_and_time_zone_reply(
