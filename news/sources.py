@@ -1,21 +1,35 @@
 """Adding a feed: the one use case that checks a URL, reads the feed and stores it.
 
-The bot's /addfeed and the command line's `feeds add` and `feeds import` all call add_feed.
-What its fetch read is kept, as a poll would keep it: the entries, the ETag and Last-Modified,
-so the first poll, due at once, does not download the feed again (the server answers 304).
+The bot's /addfeed and the command line's `feeds add` and `feeds import` all call add_feed;
+a chat's /add calls add_source, which finds the feed a home page names (news.discover), checks
+the operator's limits and makes the feed one of the chat's sources. What a fetch read is kept,
+as a poll would keep it: the entries, the ETag and Last-Modified, so the first poll, due at
+once, does not download the feed again (the server answers 304).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from news import words
+from news.discover import FoundFeed, feed_links, looks_like_html, usual_urls
+from news.errors import FetchError, NewsbotError, ParseError
+from news.feedurl import url_key
 from news.fetch import Fetcher, check_url
-from news.models import Feed
+from news.models import Feed, FetchResult, ParsedFeed
 from news.refresh import RefreshResult, is_local, parse_fetched, store_fetched
 from news.settings import Settings
 from news.storage import feeds as feed_store
+from news.storage import sources as source_store
 from news.storage.db import Store
+
+ADD_WINDOW = timedelta(hours=1)  # adds_per_hour counts the adds of this last stretch
+NEWEST_SHOWN = 3
+
+
+class LimitError(NewsbotError):
+    """An operator's limit refuses the add; the message says which and what to do."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +62,25 @@ async def add_feed(
         return AddedFeed(feed, created)
     fetched = await fetcher.fetch(url, allow_file=allow_file and is_local(url))
     parsed = await parse_fetched(fetched)
+    return await _store_read(store, url, fetched, parsed, settings, now=now, title=title)
+
+
+async def _store_read(
+    store: Store,
+    url: str,
+    fetched: FetchResult,
+    parsed: ParsedFeed,
+    settings: Settings,
+    *,
+    now: datetime,
+    title: str | None = None,
+    default: bool = True,
+) -> AddedFeed:
     # Due only once its entries and ETag are stored: a worker polling it before would fetch it
     # without them.
     later = now + timedelta(seconds=settings.min_check_interval)
     feed, created = await feed_store.add_feed(
-        store, url, now=now, title=parsed.title or title, next_check_at=later
+        store, url, now=now, title=parsed.title or title, next_check_at=later, default=default
     )
     if created:
         result = RefreshResult(feed.id, url, "ok")
@@ -61,3 +89,104 @@ async def add_feed(
         )
         feed = await feed_store.get_feed(store, feed.id) or feed
     return AddedFeed(feed, created, len(parsed.entries))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceAdded:
+    """What /add did: the chat's new source (or the one it had), or the feeds to choose from."""
+
+    feed: Feed | None = None
+    already: bool = False  # the chat had this source before
+    newest: list[tuple[str, str | None]] = field(default_factory=list)  # (title, link)
+    choices: list[FoundFeed] = field(default_factory=list)  # several feeds found: pick one
+
+
+async def add_source(
+    store: Store,
+    fetcher: Fetcher,
+    chat_id: int,
+    url: str,
+    settings: Settings,
+    *,
+    now: datetime,
+) -> SourceAdded:
+    """Return the chat's source for `url` (a feed, or a page naming exactly one feed).
+
+    A page naming several feeds returns them as choices and adds nothing. Raises LimitError,
+    BlockedURLError, FetchError, or ParseError (the reason says why it is no feed).
+    """
+    url = check_url(url)
+    async with store.connect() as conn:
+        known = await source_store.find_feed(conn, url_key(url))
+    if known is not None:
+        return await _make_source(store, chat_id, known, settings, now=now)
+    await _check_limits(store, chat_id, settings, now=now, new_feed=True)
+    fetched = await fetcher.fetch(url)
+    try:
+        parsed = await parse_fetched(fetched)
+    except ParseError:
+        if not looks_like_html(fetched.body, fetched.content_type):
+            raise
+        found = await _discover(fetcher, fetched)
+        if len(found) != 1:
+            return SourceAdded(choices=found)
+        url, fetched, parsed = found[0].url, *await _read(fetcher, found[0].url)
+    added = await _store_read(store, url, fetched, parsed, settings, now=now, default=False)
+    return await _make_source(store, chat_id, added.feed, settings, now=now)
+
+
+async def _read(fetcher: Fetcher, url: str) -> tuple[FetchResult, ParsedFeed]:
+    fetched = await fetcher.fetch(url)
+    return fetched, await parse_fetched(fetched)
+
+
+async def _discover(fetcher: Fetcher, page: FetchResult) -> list[FoundFeed]:
+    """Return the feeds a page names, else those at the site's usual paths; ParseError if none."""
+    found = feed_links(page.body, page.url)
+    if not found:
+        for candidate in usual_urls(page.url):
+            try:
+                fetched, parsed = await _read(fetcher, candidate)
+            except (FetchError, ParseError):
+                continue
+            found.append(FoundFeed(fetched.url, parsed.title))
+            break  # /feed and /rss are often one feed twice: the first that reads is enough
+    if not found:
+        raise ParseError(words.NO_FEED_ON_PAGE)
+    return found
+
+
+async def _check_limits(
+    store: Store, chat_id: int, settings: Settings, *, now: datetime, new_feed: bool
+) -> None:
+    async with store.connect() as conn:
+        if await source_store.count_sources(conn, chat_id) >= settings.feeds_per_chat:
+            raise LimitError(words.too_many_sources(settings.feeds_per_chat))
+        added = await source_store.count_added_since(conn, chat_id, now - ADD_WINDOW)
+        if added >= settings.adds_per_hour:
+            raise LimitError(words.too_many_adds(settings.adds_per_hour))
+        if new_feed and await source_store.count_feeds(conn) >= settings.max_feeds:
+            raise LimitError(words.FEEDS_FULL)
+
+
+async def _make_source(
+    store: Store, chat_id: int, feed: Feed, settings: Settings, *, now: datetime
+) -> SourceAdded:
+    async with store.connect() as conn:
+        had = feed.id in await source_store.source_ids(conn, chat_id)
+    if not had:
+        await _check_limits(store, chat_id, settings, now=now, new_feed=False)
+        async with store.begin() as conn:
+            had = not await source_store.add(conn, chat_id, [feed.id], now)
+            if not had:
+                await source_store.record_add(conn, chat_id, now)
+    newest = await source_store.newest_items(store, feed.id, NEWEST_SHOWN)
+    return SourceAdded(feed=feed, already=had, newest=newest)
+
+
+async def chat_feeds(store: Store, chat_id: int) -> list[Feed]:
+    """Return the feeds a chat may choose among in its settings: the defaults and its own."""
+    async with store.connect() as conn:
+        ids = set(await source_store.default_feed_ids(conn))
+        ids |= set(await source_store.source_ids(conn, chat_id))
+    return [feed for feed in await feed_store.list_feeds(store) if feed.id in ids]

@@ -541,3 +541,98 @@ def mute(source: str) -> str:
 def muted(source: str) -> str:
     """Return the answer to Mute (plain text: a button's answer)."""
     return f"Muted {source}: its stories leave your digests. /settings brings it back."
+
+
+# --- everyone's sources: /add, /sources, /export, OPML files ------------------------------
+ADD_USAGE = (
+    "Send me a feed or a site: <code>/add https://example.com/feed.xml</code>. "
+    "A site's home page works too: I find its feed."
+)
+NO_FEED_ON_PAGE = "it is a web page that names no feed, and none is at the usual places"
+ADD_THIS = "Add this feed?"
+BUTTON_ADD = "➕ Add"
+BUTTON_REMOVE = "🗑 Remove"
+BUTTON_MUTE_WEEK = "🔕 Mute 7 days"
+BUTTON_UNMUTE = "🔔 Unmute"
+BUTTON_DIGEST_ONLY = "📰 Only in digest"
+BUTTON_ALERTS_TOO = "⚡ Alerts too"
+NO_SOURCES = "You have no sources yet. Add one: <code>/add https://example.com</code>."
+FEEDS_FULL = (
+    "This bot reads as many feeds as its operator allows, so I can only add feeds it already "
+    "reads for now. Please ask the operator to raise NEWSBOT_MAX_FEEDS."
+)
+SOURCE_GONE = "That source is no longer in your list."
+
+
+def too_many_sources(limit: int) -> str:
+    """Return the refusal of an add beyond the feeds-per-chat limit."""
+    return (
+        f"📚 You have {limit} sources, the most a chat may have here. "
+        "Remove one in /sources, then add the new one."
+    )
+
+
+def too_many_adds(limit: int) -> str:
+    """Return the refusal of an add beyond the adds-per-hour limit."""
+    return f"⏳ You added {limit} sources this hour, the most allowed. Try again in an hour."
+
+
+def several_feeds(count: int) -> str:
+    """Return the question when a page names several feeds (each on a button below)."""
+    return f"That page has {count} feeds. Which one do you want?"
+
+
+def found_line(number: int, title: str | None, url: str) -> str:
+    """Return one candidate feed of a page, as listed above its button."""
+    return f"{number}. {esc(title or url)}\n{esc(url)}"
+
+
+def source_added(title: str, newest: Sequence[tuple[str, str | None]], *, already: bool) -> str:
+    """Return the confirmation of /add: the feed's title and its newest items."""
+    head = "Already in your sources" if already else "✅ Added to your sources"
+    lines = [f"{head}: <b>{esc(title)}</b>"]
+    if newest:
+        lines += ["Newest:"] + [f"• {tghtml.link(url, item)}" for item, url in newest]
+    else:
+        lines.append("It has no items yet; new ones come in your digest.")
+    return "\n".join(lines)
+
+
+def sources_title(count: int, page: int, pages: int) -> str:
+    """Return the head of /sources."""
+    where = f" · page {page}/{pages}" if pages > 1 else ""
+    return f"<b>Your sources</b> ({count}){where}"
+
+
+def source_line(
+    number: int,
+    title: str,
+    url: str,
+    *,
+    last_read: str,
+    week_items: int,
+    failing: str | None,
+    muted_until: str | None,
+    digest_only: bool,
+) -> str:
+    """Return one source of /sources: last good read, items this week, what is wrong."""
+    lines = [f"{number}. {tghtml.link(url, title)}"]
+    notes = [f"read {esc(last_read)}", f"{week_items} this week"]
+    if muted_until:
+        notes.append(f"🔕 muted until {esc(muted_until)}")
+    if digest_only:
+        notes.append("only in digest")
+    lines.append("   " + " · ".join(notes))
+    if failing:
+        lines.append(f"   ⚠️ {esc(failing)}")
+    return "\n".join(lines)
+
+
+def source_removed(title: str) -> str:
+    """Return the answer to Remove (a button)."""
+    return f"Removed {title}; it leaves your next digest."
+
+
+def source_muted(title: str) -> str:
+    """Return the answer to Mute 7 days (a button)."""
+    return f"Muted {title} for 7 days, from your next digest."

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from news.models import Feed
 from news.storage.db import Store, insert_ignore
 from news.storage.feeds import _FEED_COLUMNS, _feed
-from news.storage.tables import UTCDateTime, articles, chat_sources, feeds
+from news.storage.tables import UTCDateTime, articles, chat_sources, feeds, source_adds
 
 _s = chat_sources.c
 # Ids per statement, well under SQLite's and asyncpg's limits on bound parameters.
@@ -187,9 +187,15 @@ async def count_sources(conn: AsyncConnection, chat_id: int) -> int:
 
 
 async def count_added_since(conn: AsyncConnection, chat_id: int, since: datetime) -> int:
-    """Return how many of the chat's sources were added after `since`."""
-    stmt = select(func.count()).where(_s.chat_id == chat_id, _s.added_at > since)
+    """Return how many sources the chat added after `since` (removed ones too)."""
+    t = source_adds.c
+    stmt = select(func.count()).where(t.chat_id == chat_id, t.added_at > since)
     return int((await conn.execute(stmt)).scalar_one())
+
+
+async def record_add(conn: AsyncConnection, chat_id: int, now: datetime) -> None:
+    """Remember that the chat added a source now (the adds-per-hour limit)."""
+    await conn.execute(source_adds.insert().values(chat_id=chat_id, added_at=now))
 
 
 async def count_feeds(conn: AsyncConnection) -> int:
@@ -221,3 +227,22 @@ async def default_feed_ids(conn: AsyncConnection) -> list[int]:
     """Return the ids of the operator's default feeds."""
     stmt = select(feeds.c.id).where(feeds.c.is_default.is_(True)).order_by(feeds.c.id)
     return list((await conn.execute(stmt)).scalars())
+
+
+async def newest_items(store: Store, feed_id: int, limit: int = 3) -> list[tuple[str, str | None]]:
+    """Return the (title, link) of a feed's newest articles, newest first."""
+    stmt = (
+        select(articles.c.title, articles.c.url)
+        .where(articles.c.feed_id == feed_id)
+        # Undated items share their fetch time: then the feed's own order (newest on top).
+        .order_by(articles.c.sort_at.desc(), articles.c.id)
+        .limit(limit)
+    )
+    async with store.connect() as conn:
+        return [(title, url) for title, url in await conn.execute(stmt)]
+
+
+async def find_feed(conn: AsyncConnection, key: str) -> Feed | None:
+    """Return the feed stored under a news.feedurl key, or None."""
+    row = (await conn.execute(select(*_FEED_COLUMNS).where(feeds.c.url_key == key))).first()
+    return None if row is None else _feed(row)

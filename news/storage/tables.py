@@ -220,3 +220,11 @@ chat_sources = Table(
     Column("digest_only", Boolean, nullable=False, default=False),
     Column("added_at", UTCDateTime, nullable=False),
 )
+
+source_adds = Table(
+    "source_adds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+)

@@ -1,6 +1,7 @@
 """Everyone brings their own sources: a chat's feeds are rows of `chat_sources`.
 
-`chat_sources` holds one row per (chat, feed) a chat reads; a source muted until a time is left
+`chat_sources` holds one row per (chat, feed) a chat reads (`source_adds` remembers each add a
+chat made, for the adds-per-hour limit); a source muted until a time is left
 out of digests until then, and a `digest_only` one raises no alerts. Feeds are one row per URL
 however many chats read them: `feeds.url_key` (news.feedurl) is unique, so `http://x/feed` and
 `https://x/feed/` are one feed, polled once. `feeds.is_default` marks the operator's feeds, the
@@ -47,9 +48,16 @@ def upgrade() -> None:
         sa.Column("digest_only", sa.Boolean, nullable=False, server_default=sa.false()),
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
     )
-    # Who reads a feed (the poll's "still used?" check); a chat's adds of the last hour.
+    # Who reads a feed: the poll's "still used?" check.
     op.create_index("ix_chat_sources_feed", "chat_sources", ["feed_id"])
-    op.create_index("ix_chat_sources_added", "chat_sources", ["chat_id", "added_at"])
+    # Every add a chat made, removed since or not: the adds-per-hour limit counts these.
+    op.create_table(
+        "source_adds",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("chat_id", sa.BigInteger, nullable=False),
+        sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_source_adds_chat", "source_adds", ["chat_id", "added_at"])
     conn = op.get_bind()
     _fill(conn)
     # After the keys are filled: two old spellings of one feed keep their rows (the later one
@@ -102,7 +110,8 @@ def downgrade() -> None:
             sa.text("UPDATE subscriptions SET feed_ids = :ids WHERE chat_id = :chat"),
             {"ids": ",".join(ids), "chat": chat_id},
         )
-    op.drop_index("ix_chat_sources_added", table_name="chat_sources")
+    op.drop_index("ix_source_adds_chat", table_name="source_adds")
+    op.drop_table("source_adds")
     op.drop_index("ix_chat_sources_feed", table_name="chat_sources")
     op.drop_table("chat_sources")
     op.drop_index("uq_feeds_url_key", table_name="feeds")

@@ -1,0 +1,262 @@
+"""Everyone's sources: /add URL, a link pasted in private, /sources (/feeds) with its buttons.
+
+No state is kept between a question and its answer: the "Add this feed?" and "which feed?"
+messages carry their URLs in their own text, and a button names its line (src:pick:N) or the
+feed id (src:rm:ID:PAGE), looked up in the database when pressed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import datetime, timedelta
+
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.admin import web_url
+from bot.chats import refuse_non_manager
+from bot.services import chat_and_message, get_fetcher, get_settings, get_store, now
+from news import tghtml, words
+from news.errors import BlockedURLError, FetchError, ParseError
+from news.render import format_when
+from news.sources import LimitError, SourceAdded, add_source
+from news.storage import sources as source_store
+from news.storage.db import Store
+from news.storage.subscriptions import get_subscription
+
+log = logging.getLogger(__name__)
+
+PREFIX = "src"
+PER_PAGE = 5
+MUTE_FOR = timedelta(days=7)
+WEEK = timedelta(days=7)
+# A message that is nothing but a link (scheme optional): "example.com/feed", "https://x.org".
+BARE_LINK = re.compile(r"\s*((?:https?://)?[^\s/@]+\.[^\s/@]{2,}(?:/\S*)?)\s*", re.IGNORECASE)
+_URL_LINE = re.compile(r"^https?://\S+$")
+_ACTION = re.compile(rf"^{PREFIX}:(rm|mute|dig|page):(\d+)(?::(\d+))?$")
+_PICK = re.compile(rf"^{PREFIX}:(add|pick:(\d+))$")
+
+
+def _kb(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
+    )
+
+
+async def _added_reply(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, url: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Return the answer to adding `url` to the chat: a confirmation, a choice, or why not."""
+    try:
+        added = await add_source(
+            get_store(context),
+            get_fetcher(context),
+            chat_id,
+            web_url(url),
+            get_settings(context),
+            now=now(context),
+        )
+    except LimitError as exc:
+        return str(exc), None
+    except BlockedURLError as exc:
+        return words.feed_refused(words.reason(exc)), None
+    except FetchError as exc:
+        return words.feed_unreachable(words.reason(exc)), None
+    except ParseError as exc:
+        return words.not_a_feed(words.reason(exc)), None
+    return _confirmation(chat_id, added)
+
+
+def _confirmation(chat_id: int, added: SourceAdded) -> tuple[str, InlineKeyboardMarkup | None]:
+    if added.feed is None:
+        lines = [words.several_feeds(len(added.choices))]
+        lines += [words.found_line(n, f.title, f.url) for n, f in enumerate(added.choices, 1)]
+        rows = [
+            [(f"{n}. {(f.title or f.url)[:40]}", f"{PREFIX}:pick:{n}")]
+            for n, f in enumerate(added.choices, 1)
+        ]
+        return "\n".join(lines), _kb(rows)
+    feed = added.feed
+    log.info("source added chat_id=%s feed_id=%s already=%s", chat_id, feed.id, added.already)
+    text = words.source_added(feed.title or feed.url, added.newest, already=added.already)
+    return text, None
+
+
+async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/add URL: make a feed (or the feed a site names) one of the chat's sources."""
+    chat, message = chat_and_message(update)
+    if await refuse_non_manager(update, context):
+        return
+    args = context.args or []
+    if len(args) != 1:
+        await message.reply_text(words.ADD_USAGE)
+        return
+    text, keyboard = await _added_reply(context, chat.id, args[0])
+    await message.reply_text(text, reply_markup=keyboard)
+
+
+async def pasted_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A bare link in a private chat: "Add this feed?" with a button."""
+    _chat, message = chat_and_message(update)
+    match = BARE_LINK.fullmatch(message.text or "")
+    if match is None:
+        return
+    url = web_url(match[1])
+    text = f"{words.ADD_THIS}\n{words.esc(url)}"
+    await message.reply_text(text, reply_markup=_kb([[(words.BUTTON_ADD, f"{PREFIX}:add")]]))
+
+
+def _urls_in(message: Message | None) -> list[str]:
+    text = message.text if message is not None and message.text else ""
+    return [line.strip() for line in text.splitlines() if _URL_LINE.match(line.strip())]
+
+
+async def pick_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """➕ Add under "Add this feed?", or one feed of a page that names several."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None or await refuse_non_manager(update, context):
+        return
+    match = _PICK.fullmatch(query.data or "")
+    message = query.message if isinstance(query.message, Message) else None
+    urls = _urls_in(message)
+    number = 1 if match is None or match[2] is None else int(match[2])
+    if match is None or not 1 <= number <= len(urls) or message is None:
+        await query.answer(words.STALE_BUTTON)
+        return
+    await query.answer()
+    text, keyboard = await _added_reply(context, chat.id, urls[number - 1])
+    await message.edit_text(text, reply_markup=keyboard)
+
+
+def _failing(error_count: int, last_error: str | None) -> str | None:
+    if not error_count:
+        return None
+    return words.reason(Exception(last_error)) if last_error else "not read lately"
+
+
+async def sources_screen(
+    store: Store, chat: Chat, page: int, at: datetime, tz: str
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """Return one page of the chat's sources, with Remove / Mute / Only in digest buttons."""
+    listed = await source_store.list_sources(store, chat.id, week_since=at - WEEK)
+    if not listed:
+        return words.NO_SOURCES, None
+    pages = -(-len(listed) // PER_PAGE)
+    page = min(max(page, 0), pages - 1)
+    lines = [words.sources_title(len(listed), page + 1, pages)]
+    rows: list[list[tuple[str, str]]] = []
+    for number, source in enumerate(listed[page * PER_PAGE : (page + 1) * PER_PAGE]):
+        n = page * PER_PAGE + number + 1
+        feed = source.feed
+        last = words.NEVER
+        if feed.last_success_at is not None:
+            last = format_when(feed.last_success_at, tz=tz, now=at)
+        muted = source.muted_at(at) and source.muted_until
+        lines.append(
+            words.source_line(
+                n,
+                feed.title or feed.url,
+                feed.url,
+                last_read=last,
+                week_items=source.week_items,
+                failing=_failing(feed.error_count, feed.last_error),
+                muted_until=format_when(muted, tz=tz, now=at) if muted else None,
+                digest_only=source.digest_only,
+            )
+        )
+        mute = words.BUTTON_UNMUTE if muted else words.BUTTON_MUTE_WEEK
+        only = words.BUTTON_ALERTS_TOO if source.digest_only else words.BUTTON_DIGEST_ONLY
+        rows.append(
+            [
+                (f"{n}. {words.BUTTON_REMOVE}", f"{PREFIX}:rm:{feed.id}:{page}"),
+                (f"{n}. {mute}", f"{PREFIX}:mute:{feed.id}:{page}"),
+                (f"{n}. {only}", f"{PREFIX}:dig:{feed.id}:{page}"),
+            ]
+        )
+    nav = []
+    if page > 0:
+        nav.append((words.BUTTON_PREVIOUS, f"{PREFIX}:page:{page - 1}"))
+    if page < pages - 1:
+        nav.append((words.BUTTON_NEXT, f"{PREFIX}:page:{page + 1}"))
+    return "\n".join(lines), _kb([*rows, nav] if nav else rows)
+
+
+async def _zone(store: Store, context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> str:
+    sub = await get_subscription(store, chat_id)
+    return sub.timezone if sub else get_settings(context).timezone
+
+
+async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sources and /feeds: the chat's own sources, paged, with buttons."""
+    chat, message = chat_and_message(update)
+    store, at = get_store(context), now(context)
+    tz = await _zone(store, context, chat.id)
+    text, keyboard = await sources_screen(store, chat, 0, at, tz)
+    for part in tghtml.split_html(text.split("\n"), separator="\n")[:1]:
+        await message.reply_text(part, reply_markup=keyboard)
+
+
+async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Remove / Mute 7 days / Only in digest / paging under /sources."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None:
+        return
+    match = _ACTION.fullmatch(query.data or "")
+    message = query.message if isinstance(query.message, Message) else None
+    if match is None or message is None:
+        await query.answer(words.STALE_BUTTON)
+        return
+    action, number = match[1], int(match[2])
+    page = number if action == "page" else int(match[3] or 0)
+    store, at = get_store(context), now(context)
+    note = ""
+    if action != "page":
+        if await refuse_non_manager(update, context):
+            return
+        source = await source_store.get_source(store, chat.id, number)
+        if source is None:
+            await query.answer(words.SOURCE_GONE)
+            return
+        title = source.feed.title or source.feed.url
+        if action == "rm":
+            async with store.begin() as conn:
+                await source_store.remove(conn, chat.id, [number])
+            note = words.source_removed(title)
+        elif action == "mute":
+            until = None if source.muted_at(at) else at + MUTE_FOR
+            await source_store.update_source(store, chat.id, number, muted_until=until)
+            note = words.source_muted(title) if until else ""
+        else:
+            await source_store.update_source(
+                store, chat.id, number, digest_only=not source.digest_only
+            )
+        log.info("source %s chat_id=%s feed_id=%s", action, chat.id, number)
+    tz = await _zone(store, context, chat.id)
+    text, keyboard = await sources_screen(store, chat, page, at, tz)
+    await message.edit_text(text, reply_markup=keyboard)
+    await query.answer(note or None)  # after the edit: the screen is current when it shows
+
+
+def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+    """Return /add, /sources (/feeds) and their buttons."""
+    return [
+        # Reading a feed can take the fetch timeouts; other updates must not wait behind it.
+        CommandHandler("add", add_command, block=False),
+        CommandHandler(["sources", "feeds"], sources_command),
+        CallbackQueryHandler(pick_button, pattern=_PICK, block=False),
+        CallbackQueryHandler(source_button, pattern=_ACTION),
+    ]
+
+
+def link_handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
+    """Return the handler of a bare link pasted in a private chat (before the fallbacks)."""
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.TEXT
+    return [MessageHandler(private & ~filters.COMMAND & filters.Regex(BARE_LINK), pasted_link)]
