@@ -156,7 +156,7 @@ async def sources_screen(
     for number, source in enumerate(listed[page * PER_PAGE : (page + 1) * PER_PAGE]):
         n = page * PER_PAGE + number + 1
         feed = source.feed
-        last = words.NEVER
+        last = None
         if feed.last_success_at is not None:
             last = format_when(feed.last_success_at, tz=tz, now=at)
         muted = source.muted_at(at) and source.muted_until

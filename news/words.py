@@ -609,7 +609,7 @@ def source_line(
     title: str,
     url: str,
     *,
-    last_read: str,
+    last_read: str | None,
     week_items: int,
     failing: str | None,
     muted_until: str | None,
@@ -617,7 +617,7 @@ def source_line(
 ) -> str:
     """Return one source of /sources: last good read, items this week, what is wrong."""
     lines = [f"{number}. {tghtml.link(url, title)}"]
-    notes = [f"read {esc(last_read)}", f"{week_items} this week"]
+    notes = [f"last read {esc(last_read)}" if last_read else NEVER, f"{week_items} this week"]
     if muted_until:
         notes.append(f"🔕 muted until {esc(muted_until)}")
     if digest_only:

@@ -16,7 +16,18 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, delete, exists, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from news.feedurl import url_key
@@ -105,9 +116,10 @@ async def add_feed(
 
 async def _give_everyone(conn: AsyncConnection, feed_id: int, now: datetime) -> None:
     """Make a new default feed a source of every subscribed chat (as "all feeds" did)."""
+    # The WHERE is SQLite's: INSERT ... SELECT ... ON CONFLICT needs one to parse.
     chats = select(
         subscriptions.c.chat_id, literal(feed_id), literal(False), literal(now, UTCDateTime)
-    )
+    ).where(true())
     stmt = insert_ignore(conn.dialect.name, chat_sources, ["chat_id", "feed_id"])
     await conn.execute(stmt.from_select(["chat_id", "feed_id", "digest_only", "added_at"], chats))
 

@@ -180,10 +180,12 @@ async def test_feeds_lists_sources_with_last_read(
     bot: NewsApp, bot_api: FakeBotAPI, store: Store, clock: Clock
 ) -> None:
     [none] = await say(bot_api, USER, "/feeds")
-    assert none == words.NO_FEEDS
+    assert none == "You have no sources yet. Add one: /add https://example.com."
+    await say(bot_api, USER, "/subscribe")
+    # An operator's feed added later reaches every subscriber; /feeds is /sources.
     await add_feed(store, "https://a.example/feed", now=clock(), title="Alpha & Co")
     [listing] = await say(bot_api, USER, "/feeds")
-    assert listing == "Sources (last read)\n1. Alpha & Co — not read yet"
+    assert listing == "Your sources (1)\n1. Alpha & Co\n   not read yet · 0 this week"
     assert 'href="https://a.example/feed"' in str(bot_api.sent(USER)[-1].html)
 
 

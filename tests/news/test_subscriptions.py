@@ -36,7 +36,7 @@ async def add_feeds(store: Store, *ids: int) -> None:
         await conn.execute(
             feeds.insert(),
             [{"id": i, "url": f"http://127.0.0.1/{i}.xml", "next_check_at": NOW,
-              "created_at": NOW} for i in ids],
+              "created_at": NOW, "is_default": True} for i in ids],
         )  # fmt: skip
 
 
