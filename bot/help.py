@@ -21,6 +21,7 @@ COMMANDS: Final[dict[str, str]] = {
     "add": "Add a source: /add URL (a feed or a site)",
     "sources": "Your sources: remove, mute, only in digest",
     "feeds": "Same as /sources",
+    "export": "Your sources as an OPML file (send one to import)",
     "help": "This list",
     "addfeed": "Add a source: /addfeed URL",
     "removefeed": "Remove a source: /removefeed ID",
@@ -47,6 +48,7 @@ GROUP_COMMANDS: Final[tuple[str, ...]] = (
     "add",
     "sources",
     "feeds",
+    "export",
     "help",
 )
 

@@ -12,6 +12,7 @@ import re
 from datetime import datetime, timedelta
 
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -26,8 +27,16 @@ from bot.chats import refuse_non_manager
 from bot.services import chat_and_message, get_fetcher, get_settings, get_store, now
 from news import tghtml, words
 from news.errors import BlockedURLError, FetchError, ParseError
+from news.opml import OPMLError
 from news.render import format_when
-from news.sources import LimitError, SourceAdded, add_source
+from news.sources import (
+    MAX_OPML_BYTES,
+    LimitError,
+    SourceAdded,
+    add_source,
+    export_opml,
+    import_opml,
+)
 from news.storage import sources as source_store
 from news.storage.db import Store
 from news.storage.subscriptions import get_subscription
@@ -245,9 +254,63 @@ async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await query.answer(note or None)  # after the edit: the screen is current when it shows
 
 
+async def document_sent(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A file sent to the bot: an OPML file's feeds become the chat's sources."""
+    chat, message = chat_and_message(update)
+    document = message.document
+    if document is None:
+        return
+    name = (document.file_name or "").lower()
+    if not name.endswith((".opml", ".xml")):
+        if chat.type == Chat.PRIVATE:
+            await message.reply_text(words.OPML_USAGE)
+        return
+    if await refuse_non_manager(update, context):
+        return
+    # Telegram says the size: a file too big is refused before a byte of it is downloaded.
+    if document.file_size is None or document.file_size > MAX_OPML_BYTES:
+        await message.reply_text(words.opml_too_big(MAX_OPML_BYTES // (1024 * 1024)))
+        return
+    try:
+        file = await document.get_file()
+        data = bytes(await file.download_as_bytearray())
+    except TelegramError as exc:
+        log.info("opml download failed chat_id=%s error=%s", chat.id, exc)
+        await message.reply_text(words.opml_unreadable(str(exc)))
+        return
+    if len(data) > MAX_OPML_BYTES:  # the size it said was not the size it had
+        await message.reply_text(words.opml_too_big(MAX_OPML_BYTES // (1024 * 1024)))
+        return
+    try:
+        done = await import_opml(
+            get_store(context), chat.id, data, get_settings(context), now=now(context)
+        )
+    except OPMLError as exc:
+        await message.reply_text(words.opml_unreadable(words.reason(exc)))
+        return
+    log.info(
+        "opml imported chat_id=%s added=%s already=%s refused=%s",
+        chat.id, done.added, done.already, len(done.refused),
+    )  # fmt: skip
+    await message.reply_text(words.imported(done.added, done.already, done.refused))
+
+
+async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/export: the chat's sources as an .opml document."""
+    chat, message = chat_and_message(update)
+    text = await export_opml(get_store(context), chat.id)
+    await message.reply_document(
+        document=text.encode(), filename="newsbot-sources.opml", caption=words.EXPORT_CAPTION
+    )
+
+
 def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
-    """Return /add, /sources (/feeds) and their buttons."""
+    """Return /add, /sources (/feeds), /export, OPML files, and their buttons."""
     return [
+        CommandHandler("export", export_command),
+        MessageHandler(
+            filters.Document.ALL & filters.UpdateType.MESSAGE, document_sent, block=False
+        ),
         # Reading a feed can take the fetch timeouts; other updates must not wait behind it.
         CommandHandler("add", add_command, block=False),
         CommandHandler(["sources", "feeds"], sources_command),

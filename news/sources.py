@@ -12,12 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import httpx
+
 from news import words
 from news.discover import FoundFeed, feed_links, looks_like_html, usual_urls
-from news.errors import FetchError, NewsbotError, ParseError
+from news.errors import BlockedURLError, FetchError, NewsbotError, ParseError
 from news.feedurl import url_key
-from news.fetch import Fetcher, check_url
+from news.fetch import Fetcher, check_url, is_public_address
 from news.models import Feed, FetchResult, ParsedFeed
+from news.opml import read_outlines, write_opml
 from news.refresh import RefreshResult, is_local, parse_fetched, store_fetched
 from news.settings import Settings
 from news.storage import feeds as feed_store
@@ -190,3 +193,86 @@ async def chat_feeds(store: Store, chat_id: int) -> list[Feed]:
         ids = set(await source_store.default_feed_ids(conn))
         ids |= set(await source_store.source_ids(conn, chat_id))
     return [feed for feed in await feed_store.list_feeds(store) if feed.id in ids]
+
+
+# An OPML file a chat sends: refused above this size before it is downloaded (Telegram says
+# the size), and above this many outlines once read.
+MAX_OPML_BYTES = 2 * 1024 * 1024
+MAX_OUTLINES = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class Imported:
+    """What an OPML import did: feeds added, those the chat had, and each refusal with why."""
+
+    added: int = 0
+    already: int = 0
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (url, why)
+
+
+def _checked(url: str, settings: Settings) -> str:
+    """Return the URL an OPML line names, checked; BlockedURLError says why not."""
+    url = check_url(url)
+    if not settings.allow_private_networks:
+        try:
+            private = not is_public_address(httpx.URL(url).host)
+        except ValueError:
+            private = False  # a host name: the guard resolves it on every hop when polled
+        if private:
+            raise BlockedURLError(words.PRIVATE_ADDRESS)
+    return url
+
+
+async def import_opml(
+    store: Store, chat_id: int, data: bytes, settings: Settings, *, now: datetime
+) -> Imported:
+    """Return what importing an OPML file into the chat's sources did; OPMLError if unreadable.
+
+    The feeds are not read now: the next polls read them (and a failing one shows in /sources).
+    The per-chat and overall limits apply to each; the adds-per-hour limit counts the import once.
+    """
+    listed = read_outlines(data, max_outlines=MAX_OUTLINES)
+    async with store.connect() as conn:
+        have = set(await source_store.source_ids(conn, chat_id))
+        total = await source_store.count_feeds(conn)
+    added: list[int] = []
+    already = 0
+    refused: list[tuple[str, str]] = []
+    for item in listed:
+        try:
+            url = _checked(item.url, settings)
+        except BlockedURLError as exc:
+            refused.append((item.url, words.reason(exc)))
+            continue
+        async with store.connect() as conn:
+            feed = await source_store.find_feed(conn, url_key(url))
+        if feed is not None and (feed.id in have or feed.id in added):
+            already += feed.id in have  # another spelling of a line above is not counted
+            continue
+        if len(have) + len(added) >= settings.feeds_per_chat:
+            refused.append((item.url, words.sources_full_short(settings.feeds_per_chat)))
+            continue
+        if feed is None:
+            if total >= settings.max_feeds:
+                refused.append((item.url, words.FEEDS_FULL_SHORT))
+                continue
+            feed, created = await feed_store.add_feed(
+                store, url, now=now, title=item.title, default=False
+            )
+            total += created
+        async with store.begin() as conn:
+            new = await source_store.add(conn, chat_id, [feed.id], now)
+        if new:
+            added.append(feed.id)
+        else:
+            already += 1  # the same file, sent twice at once, got there first
+    if added:
+        async with store.begin() as conn:
+            await source_store.record_add(conn, chat_id, now)
+    return Imported(added=len(added), already=already, refused=refused)
+
+
+async def export_opml(store: Store, chat_id: int) -> str:
+    """Return the chat's sources as an OPML document."""
+    listed = await source_store.list_sources(store, chat_id)
+    return write_opml([source.feed for source in listed], title="newsbot sources")

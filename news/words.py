@@ -636,3 +636,41 @@ def source_removed(title: str) -> str:
 def source_muted(title: str) -> str:
     """Return the answer to Mute 7 days (a button)."""
     return f"Muted {title} for 7 days, from your next digest."
+
+
+PRIVATE_ADDRESS = "a private or local address"
+FEEDS_FULL_SHORT = "the bot reads as many feeds as its operator allows"
+OPML_USAGE = (
+    "Send me an OPML file (<code>.opml</code> or <code>.xml</code>) to import your sources; "
+    "/export gives you yours."
+)
+EXPORT_CAPTION = "Your sources as OPML: import this file into any feed reader, or into me."
+
+
+def sources_full_short(limit: int) -> str:
+    """Return why an OPML line was refused: the chat has as many sources as allowed."""
+    return f"you have {limit} sources, the most allowed"
+
+
+def opml_too_big(limit_mb: int) -> str:
+    """Return the refusal of an OPML file over the size limit (before downloading it)."""
+    return f"⚠️ That file is too big: OPML files up to {limit_mb} MB, please."
+
+
+def opml_unreadable(why: str) -> str:
+    """Return the answer to a file that is no OPML we can read."""
+    return f"⚠️ I can't read that OPML file: {esc(why)}. Nothing was imported."
+
+
+def imported(added: int, already: int, refused: Sequence[tuple[str, str]]) -> str:
+    """Return the summary of an OPML import: added, already there, refused (one line each)."""
+    lines = [
+        f"📥 <b>Imported</b>: added {added}, already there {already}, refused {len(refused)}."
+    ]
+    shown = refused[:20]
+    lines += [f"• {esc(url[:80])}: {esc(why)}" for url, why in shown]
+    if len(refused) > len(shown):
+        lines.append(f"…and {len(refused) - len(shown)} more refused.")
+    if added:
+        lines.append("New sources are read within minutes; see them in /sources.")
+    return "\n".join(lines)

@@ -60,6 +60,8 @@ METHODS: dict[str, Method] = {
     "deleteWebhook": m.delete_webhook,
     "getWebhookInfo": m.get_webhook_info,
     "sendMessage": m.send_message,
+    "sendDocument": m.send_document,
+    "getFile": m.get_file,
     "editMessageText": m.edit_message_text,
     "editMessageReplyMarkup": m.edit_message_reply_markup,
     "deleteMessage": m.delete_message,

@@ -99,6 +99,52 @@ class UserActions:
             state.push_update(kind, state.message_json(message))
             return message
 
+    def send_document(
+        self,
+        chat_id: int,
+        name: str,
+        data: bytes,
+        *,
+        mime_type: str = "application/octet-stream",
+        size: int | None = None,
+        caption: str = "",
+    ) -> ChatMessage:
+        """A user sends a file; `size` announces a larger one than `data` (a 30 MB upload)."""
+        state = self.state
+        with state.cond:
+            chat = state.chat(chat_id, create=True)
+            user_id = chat_id if chat["type"] == "private" else 1000
+            state.ensure_user(user_id, f"User {user_id}")
+            file_id = f"doc{next(state.file_ids)}"
+            state.files[file_id] = (name, mime_type, data)
+            announced = len(data) if size is None else size
+            if size is not None:
+                state.file_sizes[file_id] = size
+            document = {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_name": name,
+                "mime_type": mime_type,
+                "file_size": announced,
+            }
+            extra: JSON = {"document": document}
+            if caption:
+                extra["caption"] = caption
+            message = state.new_message(chat_id, "", from_bot=False, user_id=user_id, extra=extra)
+            state.push_update("message", state.message_json(message))
+            return message
+
+    def document(self, chat_id: int) -> tuple[str, bytes] | None:
+        """Return the file name and bytes of the bot's last document in the chat, or None."""
+        state = self.state
+        with state.cond:
+            for message in reversed(state.log.get(chat_id, [])):
+                found = message.extra.get("document") if message.from_bot else None
+                if isinstance(found, dict):
+                    name, _mime, data = state.files[str(found["file_id"])]
+                    return name, data
+        return None
+
     def press(
         self,
         chat_id: int,
