@@ -52,6 +52,7 @@ BARE_LINK = re.compile(r"\s*((?:https?://)?[^\s/@]+\.[^\s/@]{2,}(?:/\S*)?)\s*", 
 _URL_LINE = re.compile(r"^https?://\S+$")
 _ACTION = re.compile(rf"^{PREFIX}:(rm|mute|dig|page):(\d+)(?::(\d+))?$")
 _PICK = re.compile(rf"^{PREFIX}:(add|pick:(\d+))$")
+_DROP = re.compile(rf"^{PREFIX}:drop:(\d+)$")
 
 
 def _kb(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -304,9 +305,27 @@ async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
 
 
+async def drop_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """🗑 Remove under a digest's line about a failing source: the chat stops reading it."""
+    query, chat = update.callback_query, update.effective_chat
+    if query is None or chat is None or await refuse_non_manager(update, context):
+        return
+    match = _DROP.fullmatch(query.data or "")
+    store = get_store(context)
+    source = await source_store.get_source(store, chat.id, int(match[1])) if match else None
+    if source is None:
+        await query.answer(words.SOURCE_GONE)
+        return
+    async with store.begin() as conn:
+        await source_store.remove(conn, chat.id, [source.feed.id])
+    log.info("source dropped from digest chat_id=%s feed_id=%s", chat.id, source.feed.id)
+    await query.answer(words.source_removed(source.feed.title or source.feed.url))
+
+
 def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
     """Return /add, /sources (/feeds), /export, OPML files, and their buttons."""
     return [
+        CallbackQueryHandler(drop_button, pattern=_DROP),
         CommandHandler("export", export_command),
         MessageHandler(
             filters.Document.ALL & filters.UpdateType.MESSAGE, document_sent, block=False

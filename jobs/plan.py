@@ -26,16 +26,19 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from news import words
 from news.digest_times import slot_key
 from news.digests import LRU, Digests, window_start
 from news.filters import ChatFilters, filters_of
 from news.models import Subscription
 from news.render import digest_buttons, render_html
 from news.settings import Settings
+from news.sources import Trouble, troubled_feeds
 from news.storage import outbox
 from news.storage.db import Store
 from news.storage.subscriptions import claim_due
 from news.subscriptions import advance_planned
+from news.tghtml import append_lines
 
 log = logging.getLogger(__name__)
 
@@ -61,9 +64,17 @@ class PlanReport:
 class _Planner:
     """Renders digests for one run, sharing queries and renders between identical windows."""
 
-    def __init__(self, store: Store, report: PlanReport, *, until: datetime) -> None:
+    def __init__(
+        self,
+        store: Store,
+        report: PlanReport,
+        *,
+        until: datetime,
+        troubled: dict[int, Trouble] | None = None,
+    ) -> None:
         self.report = report
         self.until = until
+        self.troubled = troubled or {}
         self.digests = Digests(store)
         self.parts: LRU[tuple[object, ...], _Parts] = LRU()
 
@@ -93,7 +104,20 @@ class _Planner:
         self.report.renders += 1
         if digest.empty:
             return [], None
-        return render_html(digest, tz=sub.timezone), json.dumps(digest_buttons(digest))
+        parts, buttons = render_html(digest, tz=sub.timezone), digest_buttons(digest)
+        # A source failing for a day, or gone, says so in one line with a Remove button.
+        trouble = [self.troubled[f] for f in feed_ids or () if f in self.troubled]
+        if trouble:
+            lines = [
+                words.source_trouble(t.feed.title or t.feed.url, t.why, gone=t.gone)
+                for t in trouble
+            ]
+            parts = append_lines(parts, lines)
+            buttons += [
+                [(words.remove_source(t.feed.title or t.feed.url), f"src:drop:{t.feed.id}")]
+                for t in trouble[:3]
+            ]
+        return parts, json.dumps(buttons)
 
 
 async def _write(
@@ -136,7 +160,7 @@ async def plan_due_digests(
     # The window closes a little in the past: an article stamped just before `now` may still be
     # in a transaction that has not committed, and the next window starts where this one ends.
     window_end = now - SETTLE
-    planner = _Planner(store, report, until=window_end)
+    planner = _Planner(store, report, until=window_end, troubled=await troubled_feeds(store, now))
     while True:
         # The lease doubles as this claim's token (advance_planned is guarded by it), so two
         # planners started with the same `now` must not share one: a random microsecond apart.

@@ -23,6 +23,7 @@ class Feed:
     last_error: str | None = None
     enabled: bool = True
     is_default: bool = False  # one of the operator's feeds, which new subscribers start with
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,7 @@ class FetchResult:
     cache_control: str | None = None
     expires: str | None = None
     retry_after: float | None = None
+    moved_to: str | None = None  # every redirect on the way was permanent (301/308): the new URL
 
     @property
     def not_modified(self) -> bool:

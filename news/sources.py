@@ -9,6 +9,7 @@ once, does not download the feed again (the server answers 304).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,6 +28,9 @@ from news.storage import feeds as feed_store
 from news.storage import sources as source_store
 from news.storage.db import Store
 
+FAILING_FOR = timedelta(hours=24)  # a feed failing this long is news to its readers
+GONE_404_FOR = timedelta(days=3)  # a 404 this long means gone (a 410 says so at once)
+_STATUS = re.compile(r"\bHTTP (\d{3})\b")
 ADD_WINDOW = timedelta(hours=1)  # adds_per_hour counts the adds of this last stretch
 NEWEST_SHOWN = 3
 
@@ -276,3 +280,33 @@ async def export_opml(store: Store, chat_id: int) -> str:
     """Return the chat's sources as an OPML document."""
     listed = await source_store.list_sources(store, chat_id)
     return write_opml([source.feed for source in listed], title="newsbot sources")
+
+
+@dataclass(frozen=True, slots=True)
+class Trouble:
+    """A source its readers should hear about: failing for a day, or gone."""
+
+    feed: Feed
+    gone: bool
+    why: str
+
+
+def trouble(feed: Feed, now: datetime) -> Trouble | None:
+    """Return what is wrong with a feed worth telling its readers, or None."""
+    if not feed.error_count:
+        return None
+    since = feed.last_success_at or feed.created_at or now
+    why = words.reason(Exception(feed.last_error or "not read"))
+    found = _STATUS.search(feed.last_error or "")
+    status = int(found[1]) if found else None
+    if status == 410 or (status == 404 and since <= now - GONE_404_FOR):
+        return Trouble(feed, True, why)
+    if since <= now - FAILING_FOR:
+        return Trouble(feed, False, why)
+    return None
+
+
+async def troubled_feeds(store: Store, now: datetime) -> dict[int, Trouble]:
+    """Return the feeds failing for a day or gone, by id."""
+    found = (trouble(feed, now) for feed in await source_store.failing_feeds(store))
+    return {t.feed.id: t for t in found if t is not None}

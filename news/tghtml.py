@@ -224,3 +224,13 @@ def cut_block(markup: str, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
             cutter.text("&lt;" if piece == "<" else piece)
     cutter.flush()
     return cutter.pieces
+
+
+def append_lines(parts: Sequence[str], lines: Sequence[str]) -> list[str]:
+    """Return messages with `lines` added at the end: to the last one when they fit."""
+    out = list(parts)
+    block = "\n".join(lines)
+    if out and utf16_length(out[-1] + "\n\n" + block) <= TELEGRAM_LIMIT:
+        out[-1] = out[-1] + "\n\n" + block
+        return out
+    return out + split_html(list(lines), separator="\n")

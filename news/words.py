@@ -674,3 +674,25 @@ def imported(added: int, already: int, refused: Sequence[tuple[str, str]]) -> st
     if added:
         lines.append("New sources are read within minutes; see them in /sources.")
     return "\n".join(lines)
+
+
+def source_trouble(title: str, why: str, *, gone: bool) -> str:
+    """Return the digest's line about a source that fails or is gone."""
+    if gone:
+        return f"⚠️ <b>{esc(title)}</b> seems gone ({esc(why)}). Remove it?"
+    return f"⚠️ <b>{esc(title)}</b> has failed for a day ({esc(why)}). Remove it?"
+
+
+def remove_source(title: str) -> str:
+    """Return the label of the Remove button under a digest's trouble line."""
+    short = title if len(title) <= 24 else title[:23] + "…"
+    return f"🗑 Remove {short}"
+
+
+def failing_feeds(lines: Sequence[tuple[int, str, str, str]]) -> str:
+    """Return /stats' list of failing feeds: (id, title, why, since when)."""
+    head = ["", "⚠️ <b>Failing feeds</b>"]
+    return "\n".join(
+        head
+        + [f"{n}. {esc(title)}: {esc(why)} (since {esc(when)})" for n, title, why, when in lines]
+    )

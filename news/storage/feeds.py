@@ -51,6 +51,7 @@ _FEED_COLUMNS = (
     feeds.c.last_error,
     feeds.c.enabled,
     feeds.c.is_default,
+    feeds.c.created_at,
 )
 
 
@@ -69,6 +70,7 @@ def _feed(row: Row[*tuple[Any, ...]]) -> Feed:
         last_error=row.last_error,
         enabled=bool(row.enabled),
         is_default=bool(row.is_default),
+        created_at=row.created_at,
     )
 
 
@@ -122,6 +124,21 @@ async def _give_everyone(conn: AsyncConnection, feed_id: int, now: datetime) -> 
     ).where(true())
     stmt = insert_ignore(conn.dialect.name, chat_sources, ["chat_id", "feed_id"])
     await conn.execute(stmt.from_select(["chat_id", "feed_id", "digest_only", "added_at"], chats))
+
+
+async def move_url(store: Store, feed_id: int, url: str) -> bool:
+    """Give a feed its new URL (it moved permanently); False when another feed has that URL."""
+    key = url_key(url)
+    async with store.begin() as conn:
+        taken = select(feeds.c.id).where(
+            or_(feeds.c.url == url, feeds.c.url_key == key), feeds.c.id != feed_id
+        )
+        if (await conn.execute(taken)).first() is not None:
+            return False
+        stmt = update(feeds).where(feeds.c.id == feed_id).values(url=url, url_key=key)
+        await conn.execute(stmt)
+    log.info("feed moved feed_id=%s url=%s", feed_id, url)
+    return True
 
 
 async def get_feed(store: Store, feed_id: int) -> Feed | None:

@@ -246,3 +246,11 @@ async def find_feed(conn: AsyncConnection, key: str) -> Feed | None:
     """Return the feed stored under a news.feedurl key, or None."""
     row = (await conn.execute(select(*_FEED_COLUMNS).where(feeds.c.url_key == key))).first()
     return None if row is None else _feed(row)
+
+
+async def failing_feeds(store: Store) -> list[Feed]:
+    """Return the feeds whose last poll failed, longest failing first."""
+    since = func.coalesce(feeds.c.last_success_at, feeds.c.created_at)
+    stmt = select(*_FEED_COLUMNS).where(feeds.c.error_count > 0).order_by(since, feeds.c.id)
+    async with store.connect() as conn:
+        return [_feed(row) for row in await conn.execute(stmt)]

@@ -31,7 +31,7 @@ OTHER = 502
 def rss(title: str, items: list[str]) -> bytes:
     """Return an RSS document with these item titles (newest first)."""
     entries = "".join(
-        f"<item><title>{t}</title><link>http://example.org/{n}</link><guid>{t}</guid>"
+        f"<item><title>{t}</title><link>http://example.org/{n}-{t}</link><guid>{t}</guid>"
         f"<description>{t}. Some words about {t.lower()} here.</description></item>"
         for n, t in enumerate(items)
     )
