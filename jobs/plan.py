@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 
 _Parts = tuple[list[str], str | None]  # a digest's messages, and the buttons under the last
 
+# Distinct feed sets sharing one window from which the window is read once for every feed.
+POOL_AT = 20
 # How far behind `now` a digest window closes (see plan_due_digests).
 SETTLE = timedelta(seconds=30)
 
@@ -78,14 +81,18 @@ class _Planner:
         self.digests = Digests(store)
         self.parts: LRU[tuple[object, ...], _Parts] = LRU()
 
-    async def render(self, sub: Subscription, filters: ChatFilters | None) -> _Parts:
+    async def render(
+        self, sub: Subscription, filters: ChatFilters | None, *, pooled: bool = False
+    ) -> _Parts:
         """Return the messages of the subscription's digest (empty: nothing new), and the
         buttons under it (JSON)."""
         since = window_start(sub, self.until)
         # The chat's own sources, minus those muted (news.storage.sources).
         feed_ids = sub.feeds_at(self.until)
         key = (since, feed_ids, sub.max_articles, sub.timezone, filters and filters.key)
-        return await self.parts.get(key, lambda: self._render(sub, since, feed_ids, filters))
+        return await self.parts.get(
+            key, lambda: self._render(sub, since, feed_ids, filters, pooled)
+        )
 
     async def _render(
         self,
@@ -93,8 +100,10 @@ class _Planner:
         since: datetime,
         feed_ids: tuple[int, ...] | None,
         filters: ChatFilters | None,
+        pooled: bool,
     ) -> _Parts:
         digest = await self.digests.make(
+            pooled=pooled,
             since=since,
             until=self.until,
             feed_ids=feed_ids,
@@ -170,7 +179,20 @@ async def plan_due_digests(
         report.claimed += len(batch)
         # Render before the write transaction, so the transaction stays short.
         filters = await filters_of(store, [sub.chat_id for sub in batch])
-        planned = [(sub, await planner.render(sub, filters.get(sub.chat_id))) for sub in batch]
+        # Many chats of one window with feeds of their own: read the window once for all.
+        windows = Counter((window_start(s, window_end), s.feeds_at(window_end)) for s in batch)
+        sets = Counter(since for since, _ in windows)
+        planned = [
+            (
+                sub,
+                await planner.render(
+                    sub,
+                    filters.get(sub.chat_id),
+                    pooled=sets[window_start(sub, window_end)] >= POOL_AT,
+                ),
+            )
+            for sub in batch
+        ]
         await _write(
             store, planned, report, lease_until=lease_until, now=now, window_end=window_end
         )

@@ -19,6 +19,7 @@ import re
 import textwrap
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from news import words
@@ -141,7 +142,14 @@ def _card(
 
 def _item_card(item: DigestItem, tz: str, now: datetime) -> str:
     when = format_when(item.published_at, tz=tz, now=now)
-    return _card(item.title, item.url, (item.source, when), item.summary, fold=True)
+    return _digest_card(item.title, item.url, item.source, when, tuple(item.summary))
+
+
+@lru_cache(maxsize=4096)  # the same story's card, in many chats' digests of one run
+def _digest_card(
+    title: str, url: str | None, source: str, when: str, summary: tuple[str, ...]
+) -> str:
+    return _card(title, url, (source, when), summary, fold=True)
 
 
 def render_article(article: Article, *, tz: str = "UTC") -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -88,6 +89,7 @@ class _TextCollector(HTMLParser):
         self.parts.append(data)
 
 
+@lru_cache(maxsize=8192)  # planning many digests parses the same cards again and again
 def visible_text(markup: str) -> str:
     """Return the text Telegram shows for `markup`: tags removed, entities decoded."""
     collector = _TextCollector()
