@@ -3,8 +3,9 @@
     make bench-sources                                   # 10,000 chats x 20 of 2,000 feeds
     .venv/bin/python -m bench.sources --chats 2000 --feeds 500
 
-Two fresh PostgreSQL databases get the same --feeds feeds and --articles summarized articles
-per feed, fetched in the last day, and --chats private subscribers due now:
+Two fresh PostgreSQL databases get the same --feeds feeds (and --unused more that no chat
+reads) with --articles summarized articles each, fetched in the last day, and --chats private
+subscribers due now:
 - shared: every chat reads the same --per-chat feeds (what today's "all feeds" was: one window
   for everyone);
 - own: each chat reads --per-chat feeds drawn Zipf-distributed (exponent --zipf) from all of
@@ -74,14 +75,14 @@ async def seed(
 ) -> list[int]:
     """Store the feeds, their articles, the chats and their sources; return the feed ids."""
     feed_rows = []
-    for n in range(args.feeds):
+    for n in range(args.feeds + args.unused):
         url = f"https://feeds{n % 50}.example/{n}.xml"
         feed_rows.append({"url": url, "url_key": url_key(url), "title": f"Feed {n}",
                           "enabled": True, "is_default": False, "next_check_at": now,
                           "error_count": 0, "created_at": now - timedelta(days=30),
                           "last_success_at": now - timedelta(hours=1)})  # fmt: skip
     await _insert(store, feeds, feed_rows)
-    ids = list(range(1, args.feeds + 1))
+    ids = list(range(1, args.feeds + args.unused + 1))
     rng = random.Random(args.seed)
     article_rows = []
     for feed_id in ids:
@@ -186,9 +187,9 @@ def markdown(
         f"{os.cpu_count()} cores, PostgreSQL on 127.0.0.1, "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC.",
         "",
-        f"{args.chats:,} chats, {args.per_chat} sources each, {args.feeds:,} feeds with "
-        f"{args.articles} articles each in the last day; Zipf exponent {args.zipf}: "
-        f"{distinct:,} distinct source sets.",
+        f"{args.chats:,} chats, {args.per_chat} sources each, drawn from {args.feeds:,} feeds "
+        f"(Zipf exponent {args.zipf}: {distinct:,} distinct source sets); {args.unused} more "
+        f"feeds no chat reads; {args.articles} articles per feed in the last day.",
         "",
         "| Measure | shared set (today) | own sources | own / shared | Goal |",
         "|---|---|---|---|---|",
@@ -238,6 +239,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-chat", type=int, default=20)
     parser.add_argument("--articles", type=int, default=5, help="per feed, in the last day")
     parser.add_argument("--zipf", type=float, default=1.0)
+    parser.add_argument("--unused", type=int, default=200, help="more feeds, read by no chat")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--seed", type=int, default=11)

@@ -213,6 +213,8 @@ class StoryGraph:
         self.by_link: defaultdict[str, list[int]] = defaultdict(list)
         self.link_of: dict[int, str] = {}
         self._neighbors: dict[int, tuple[int, ...]] = {}
+        self._ranks: dict[int, tuple[int, float, int]] = {}
+        self._items: dict[int, DigestItem] = {}
         by_word: defaultdict[str, list[tuple[int, _Key]]] = defaultdict(list)
         for article in {a.id: a for a in articles}.values():
             key = key_of(article)
@@ -237,6 +239,24 @@ class StoryGraph:
             ids = dict.fromkeys([*self.matches.get(article_id, ()), *linked])
             ids.pop(article_id, None)
             found = self._neighbors[article_id] = tuple(ids)
+        return found
+
+    def rank(self, story: list[Article]) -> tuple[int, float, int]:
+        """Return _rank(story), remembered for single-article stories."""
+        if len(story) != 1:
+            return _rank(story)
+        found = self._ranks.get(story[0].id)
+        if found is None:
+            found = self._ranks[story[0].id] = _rank(story)
+        return found
+
+    def item(self, story: list[Article]) -> DigestItem:
+        """Return _item(story), remembered for single-article stories."""
+        if len(story) != 1:
+            return _item(story)
+        found = self._items.get(story[0].id)
+        if found is None:
+            found = self._items[story[0].id] = _item(story)
         return found
 
     def stories(self, articles: Sequence[Article]) -> list[list[Article]]:
@@ -359,10 +379,16 @@ def build_digest(
     if limit < 0:
         raise ValueError("digest: limit must not be negative")
     unique = {a.id: a for a in articles if since < a.fetched_at <= until}
-    in_window = sorted(unique.values(), key=lambda a: (article_time(a), a.id))
-    grouped = graph.stories(in_window) if graph else _stories(in_window, keys or _key)
-    stories = sorted(grouped, key=_rank)
-    items = [_item(story) for story in stories[:limit]]
+    if graph is not None:
+        # A story's rank ends in its lead's id, so the order of grouping does not matter; the
+        # graph ranks and shows single-article stories once for every chat of the run.
+        in_window = list(unique.values())
+        stories = sorted(graph.stories(in_window), key=graph.rank)
+        items = [graph.item(story) for story in stories[:limit]]
+    else:
+        in_window = sorted(unique.values(), key=lambda a: (article_time(a), a.id))
+        stories = sorted(_stories(in_window, keys or _key), key=_rank)
+        items = [_item(story) for story in stories[:limit]]
     return Digest(
         since=since,
         until=until,
