@@ -1,4 +1,4 @@
-"""/start /help /subscribe /unsubscribe /stop /feeds /digest and the fallbacks."""
+"""/start /help /subscribe /unsubscribe /stop /digest and the fallbacks (/feeds: bot/sources)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,11 @@ from telegram.ext import (
 from bot.chats import chat_title, refuse_non_manager
 from bot.help import ADMIN_COMMANDS, COMMANDS
 from bot.services import chat_and_message, get_settings, get_store, is_bot_admin, now
-from news import tghtml, words
+from news import words
 from news.digests import latest_digest
 from news.models import Subscription
 from news.render import digest_buttons, format_when, render_html
 from news.storage.articles import newest_article_at
-from news.storage.feeds import list_feeds
 from news.storage.subscriptions import get_subscription
 from news.subscriptions import subscribe, unsubscribe
 
@@ -181,27 +180,6 @@ async def start_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await query.answer()
 
 
-async def feeds_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/feeds: the sources, with when each was last read successfully."""
-    chat, message = chat_and_message(update)
-    store, at = get_store(context), now(context)
-    sub = await get_subscription(store, chat.id)
-    tz = sub.timezone if sub else get_settings(context).timezone
-    feeds = await list_feeds(store)
-    if not feeds:
-        await message.reply_text(words.NO_FEEDS)
-        return
-    lines = [words.FEEDS_TITLE]
-    for feed in feeds:
-        last = words.NEVER
-        if feed.last_success_at is not None:
-            last = format_when(feed.last_success_at, tz=tz, now=at)
-        title = feed.title or feed.url
-        lines.append(words.feed_line(feed.id, title, feed.url, last, feed.error_count > 0))
-    for part in tghtml.split_html(lines, separator="\n"):
-        await message.reply_text(part)
-
-
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A command we don't know: a one-line hint, unless it was meant for another bot."""
     chat, message = chat_and_message(update)
@@ -236,7 +214,6 @@ def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         CommandHandler("subscribe", subscribe_command),
         CommandHandler(["unsubscribe", "stop"], unsubscribe_command),
         CommandHandler("digest", digest_command),
-        CommandHandler("feeds", feeds_command),
         CallbackQueryHandler(start_button, pattern=f"^({START_SUBSCRIBE}|{START_DIGEST})$"),
     ]
 

@@ -48,7 +48,9 @@ PER_PAGE = 5
 MUTE_FOR = timedelta(days=7)
 WEEK = timedelta(days=7)
 # A message that is nothing but a link (scheme optional): "example.com/feed", "https://x.org".
-BARE_LINK = re.compile(r"\s*((?:https?://)?[^\s/@]+\.[^\s/@]{2,}(?:/\S*)?)\s*", re.IGNORECASE)
+BARE_LINK = re.compile(
+    r"\s*((?:https?://\S+)|(?:[\w-]+\.)+[a-z]{2,}(?:[/:?#]\S*)?)\s*", re.IGNORECASE
+)
 _URL_LINE = re.compile(r"^https?://\S+$")
 _ACTION = re.compile(rf"^{PREFIX}:(rm|mute|dig|page):(\d+)(?::(\d+))?$")
 _PICK = re.compile(rf"^{PREFIX}:(add|pick:(\d+))$")

@@ -22,6 +22,7 @@ from news.fetch import Fetcher
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.feeds import list_feeds
+from news.storage.sources import source_ids
 from news.storage.tables import chat_sources, outbox
 from tests.bot.conftest import USER, Clock, bot_settings, press, running_bot, say
 
@@ -283,3 +284,25 @@ async def _until(check: object) -> None:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("the bot did not get there")
+
+
+async def test_in_a_group_only_its_admins_add_and_remove(
+    bot: NewsApp, bot_api: FakeBotAPI, store: Store, feed_server: FeedServer
+) -> None:
+    group, owner, member = -100500, 700, 701
+    bot_api.group(group, "Readers", owner=owner)
+    url = feed_server.add("/g.xml", rss("Group News", ["G1"]))
+    [refused] = await say(bot_api, group, f"/add {url}", user_id=member)
+    assert refused == words.GROUP_ADMINS_ONLY
+    [added] = await say(bot_api, group, f"/add {url}", user_id=owner)
+    assert added.startswith("✅ Added to your sources: Group News")
+    [listing] = await say(bot_api, group, "/sources", user_id=member)  # everyone may look
+    assert listing.startswith("Your sources (1)")
+    answer = await press(bot_api, group, f"1. {words.BUTTON_REMOVE}", user_id=member)
+    assert answer["text"] == words.GROUP_ADMINS_ONLY
+    assert len(await source_store_ids(store, group)) == 1
+
+
+async def source_store_ids(store: Store, chat_id: int) -> list[int]:
+    async with store.connect() as conn:
+        return await source_ids(conn, chat_id)
