@@ -28,6 +28,7 @@ from news import words
 from news.digests import latest_digest
 from news.models import Subscription
 from news.render import digest_buttons, format_when, render_html
+from news.sources import troubled_feeds, with_trouble
 from news.storage.articles import newest_article_at
 from news.storage.subscriptions import get_subscription
 from news.subscriptions import subscribe, unsubscribe
@@ -140,11 +141,18 @@ async def digest_messages(
             return [words.NO_ARTICLES_YET], None
         return [words.nothing_new(format_when(newest, tz=tz, now=at))], None
     header = words.digest_header(format_when(digest.since, tz=tz, now=at))
-    rows = digest_buttons(digest)
+    # Its sources failing for a day, or gone: a line each, with Remove (news.sources).
+    feed_ids = sub.feeds_at(at) if sub else None
+    parts, rows = with_trouble(
+        render_html(digest, tz=tz, header=header),
+        digest_buttons(digest),
+        await troubled_feeds(store, at),
+        feed_ids,
+    )
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
-    return render_html(digest, tz=tz, header=header), keyboard
+    return parts, keyboard
 
 
 async def send_digest(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:

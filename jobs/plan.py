@@ -27,19 +27,17 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from news import words
 from news.digest_times import slot_key
 from news.digests import LRU, Digests, window_start
 from news.filters import ChatFilters, filters_of
 from news.models import Subscription
 from news.render import digest_buttons, render_html
 from news.settings import Settings
-from news.sources import Trouble, troubled_feeds
+from news.sources import Trouble, troubled_feeds, with_trouble
 from news.storage import outbox
 from news.storage.db import Store
 from news.storage.subscriptions import claim_due
 from news.subscriptions import advance_planned
-from news.tghtml import append_lines
 
 log = logging.getLogger(__name__)
 
@@ -113,19 +111,9 @@ class _Planner:
         self.report.renders += 1
         if digest.empty:
             return [], None
-        parts, buttons = render_html(digest, tz=sub.timezone), digest_buttons(digest)
-        # A source failing for a day, or gone, says so in one line with a Remove button.
-        trouble = [self.troubled[f] for f in feed_ids or () if f in self.troubled]
-        if trouble:
-            lines = [
-                words.source_trouble(t.feed.title or t.feed.url, t.why, gone=t.gone)
-                for t in trouble
-            ]
-            parts = append_lines(parts, lines)
-            buttons += [
-                [(words.remove_source(t.feed.title or t.feed.url), f"src:drop:{t.feed.id}")]
-                for t in trouble[:3]
-            ]
+        parts, buttons = with_trouble(
+            render_html(digest, tz=sub.timezone), digest_buttons(digest), self.troubled, feed_ids
+        )
         return parts, json.dumps(buttons)
 
 

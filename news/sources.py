@@ -10,6 +10,7 @@ once, does not download the feed again (the server answers 304).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -27,6 +28,7 @@ from news.settings import Settings
 from news.storage import feeds as feed_store
 from news.storage import sources as source_store
 from news.storage.db import Store
+from news.tghtml import append_lines
 
 FAILING_FOR = timedelta(hours=24)  # a feed failing this long is news to its readers
 GONE_404_FOR = timedelta(days=3)  # a 404 this long means gone (a 410 says so at once)
@@ -310,3 +312,26 @@ async def troubled_feeds(store: Store, now: datetime) -> dict[int, Trouble]:
     """Return the feeds failing for a day or gone, by id."""
     found = (trouble(feed, now) for feed in await source_store.failing_feeds(store))
     return {t.feed.id: t for t in found if t is not None}
+
+
+MAX_TROUBLE_BUTTONS = 3
+_Buttons = list[list[tuple[str, str]]]
+
+
+def with_trouble(
+    parts: list[str],
+    buttons: _Buttons,
+    troubled: dict[int, Trouble],
+    feed_ids: Sequence[int] | None,
+) -> tuple[list[str], _Buttons]:
+    """Return a digest's messages and buttons with a line, and a Remove button, for each of
+    the chat's sources failing for a day or gone."""
+    found = [troubled[f] for f in feed_ids or () if f in troubled]
+    if not found or not parts:
+        return parts, buttons
+    lines = [words.source_trouble(t.feed.title or t.feed.url, t.why, gone=t.gone) for t in found]
+    removes = [
+        [(words.remove_source(t.feed.title or t.feed.url), f"src:drop:{t.feed.id}")]
+        for t in found[:MAX_TROUBLE_BUTTONS]
+    ]
+    return append_lines(parts, lines), [*buttons, *removes]

@@ -93,6 +93,13 @@ async def test_a_failure_is_news_after_a_day_and_a_404_is_gone_after_three(
     text, _ = await last_digest(store)
     assert "⚠️ <b>Bad News</b> seems gone (HTTP 404 Not Found). Remove it?" in text
 
+    feed_server.add("/good.xml", rss("Good News", ["G5", "G4", "G3", "G2", "G1"]))
+    clock.advance(minutes=5)
+    await poll(store, settings, clock)
+    [digest] = await say(bot_api, USER, "/digest")  # the digest asked for says it too
+    assert "⚠️ Bad News seems gone (HTTP 404 Not Found). Remove it?" in digest
+    assert "🗑 Remove Bad News" in bot_api.sent(USER)[-1].labels()
+
     [stats] = await say(bot_api, ADMIN, "/stats")
     assert "⚠️ Failing feeds\n" in stats
     assert ". Bad News: HTTP 404 Not Found (since " in stats
