@@ -92,6 +92,9 @@ async def subscribe_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if chat is None:
         raise LookupError("update has no chat")
     settings, at = get_settings(context), now(context)
+    message = update.effective_message
+    # In a forum supergroup the digests go to the topic /subscribe was sent in.
+    topic = message.message_thread_id if message and message.is_topic_message else None
     sub, changed = await subscribe(
         get_store(context),
         chat.id,
@@ -101,8 +104,9 @@ async def subscribe_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         timezone=settings.timezone,
         max_articles=settings.digest_articles,
         now=at,
+        thread_id=topic,
     )
-    log.info("subscribe chat_id=%s new=%s", chat.id, changed)
+    log.info("subscribe chat_id=%s new=%s topic=%s", chat.id, changed, topic)
     when = next_digest_text(sub, at)
     return words.subscribed(when) if changed else words.already_subscribed(when)
 
@@ -155,22 +159,30 @@ async def digest_messages(
     return parts, keyboard
 
 
-async def send_digest(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
-    """Send the latest digest to the chat, with its link preview choice."""
+async def send_digest(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, thread_id: int | None = None
+) -> None:
+    """Send the latest digest to the chat (in forum topic `thread_id`), with its previews."""
     sub = await get_subscription(get_store(context), chat_id)
     previews = LinkPreviewOptions(is_disabled=not (sub is not None and sub.link_previews))
     parts, keyboard = await digest_messages(context, chat_id)
     for number, part in enumerate(parts, 1):
         markup = keyboard if number == len(parts) else None
         await context.bot.send_message(
-            chat_id, part, link_preview_options=previews, reply_markup=markup
+            chat_id,
+            part,
+            link_preview_options=previews,
+            reply_markup=markup,
+            message_thread_id=thread_id,
         )
 
 
 async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/digest: the latest digest right now."""
-    chat, _message = chat_and_message(update)
-    await send_digest(context, chat.id)
+    """/digest: the latest digest right now (in the topic it was asked in)."""
+    chat, message = chat_and_message(update)
+    await send_digest(
+        context, chat.id, message.message_thread_id if message.is_topic_message else None
+    )
 
 
 async def start_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -145,6 +145,7 @@ async def _write(
                     link_previews=sub.link_previews,
                     now=now,
                     buttons=buttons,
+                    thread_id=sub.thread_id,
                 )
                 report.planned += 1
 

@@ -177,6 +177,7 @@ class Subscription:
     title: str | None = None
     # The chat's sources muted until a time (feed id, until); feed_ids still lists them.
     muted: tuple[tuple[int, datetime], ...] = ()
+    thread_id: int | None = None  # the forum topic its digests go to (None: the chat itself)
 
     def feeds_at(self, at: datetime) -> tuple[int, ...] | None:
         """Return the feeds the chat's digest at `at` reads: its sources, minus those muted."""
@@ -201,6 +202,7 @@ class OutboxMessage:
     next_attempt_at: datetime
     last_error: str | None = None
     buttons: str | None = None  # JSON rows of [label, callback data]
+    thread_id: int | None = None  # the forum topic it goes to
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,11 +69,14 @@ async def subscribe(
     timezone: str,
     max_articles: int,
     now: datetime,
+    thread_id: int | None = None,
 ) -> tuple[Subscription, bool]:
     """Return the chat's active subscription and whether it was (re)activated just now.
 
     New chats get the given defaults (two times mean "twice" a day, one "daily"); a chat that
     comes back keeps its old settings. More than two default times keep the first two.
+    `thread_id`: the forum topic it was sent in, where the digests go from now on (subscribing
+    again in another topic moves them).
     """
     unique = list(dict.fromkeys(parse_time(t) for t in digest_times))
     times = tuple(format_time(t) for t in clean_times(unique[:MAX_DIGEST_TIMES]))
@@ -93,21 +96,32 @@ async def subscribe(
             last_digest_at=now - INITIAL_WINDOW,
             next_digest_at=first,
             now=now,
+            thread_id=thread_id,
         )
         if not changed:
-            changed = await _come_back(conn, chat_id, chat_type=chat_type, title=title, now=now)
+            changed = await _come_back(
+                conn, chat_id, chat_type=chat_type, title=title, now=now, thread_id=thread_id
+            )
         sub = await subscriptions.read(conn, chat_id)
     assert sub is not None  # noqa: S101 - inserted or present in this transaction
     return sub, changed
 
 
 async def _come_back(
-    conn: AsyncConnection, chat_id: int, *, chat_type: str, title: str | None, now: datetime
+    conn: AsyncConnection,
+    chat_id: int,
+    *,
+    chat_type: str,
+    title: str | None,
+    now: datetime,
+    thread_id: int | None,
 ) -> bool:
     old = await subscriptions.read(conn, chat_id)
     assert old is not None  # noqa: S101 - the insert conflicted on this chat_id
     if old.active:
-        await subscriptions.set_chat(conn, chat_id, chat_type=chat_type, title=title, now=now)
+        await subscriptions.set_chat(
+            conn, chat_id, chat_type=chat_type, title=title, now=now, thread_id=thread_id
+        )
         return False
     start = now - INITIAL_WINDOW
     return await subscriptions.reactivate(
@@ -118,6 +132,7 @@ async def _come_back(
         last_digest_at=max(old.last_digest_at or start, start),
         next_digest_at=next_digest(old, after=now),
         now=now,
+        thread_id=thread_id,
     )
 
 

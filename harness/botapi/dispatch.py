@@ -17,7 +17,9 @@ JSON_FIELDS = frozenset(
         "allowed_updates", "reply_parameters", "results", "button",
     }
 )  # fmt: skip
-INT_FIELDS = frozenset({"message_id", "user_id", "offset", "limit", "cache_time"})
+INT_FIELDS = frozenset(
+    {"message_id", "user_id", "offset", "limit", "cache_time", "message_thread_id"}
+)
 BOOL_FIELDS = frozenset(
     {
         "disable_notification",

@@ -88,8 +88,19 @@ def send_message(state: State, params: JSON, now: float) -> JSON:
         html=html,
         reply_markup=markup,
         link_preview_options=options if isinstance(options, dict) else None,
+        extra=_topic(state, chat, params),
     )
     return state.message_json(message)
+
+
+def _topic(state: State, chat: JSON, params: JSON) -> JSON:
+    """Return the topic fields of a message sent with message_thread_id (forums only)."""
+    thread = params.get("message_thread_id")
+    if thread is None:
+        return {}
+    if not chat.get("is_forum"):
+        raise bad_request("message thread not found")
+    return {"message_thread_id": int(str(thread)), "is_topic_message": True}
 
 
 # getFile serves files up to this size (the Bot API's documented limit for downloads).

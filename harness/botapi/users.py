@@ -41,11 +41,16 @@ class UserActions:
         *,
         owner: int | None = None,
         admins: Iterable[int] = (),
+        forum: bool = False,
     ) -> JSON:
-        """Return a group (-100... ids are supergroups) with its owner and admins."""
+        """Return a group (-100... ids are supergroups; `forum`: one with topics) with its
+        owner and admins."""
         kind = "supergroup" if str(chat_id).startswith("-100") else "group"
         with self.state.cond:
-            chat = self.state.add_chat({"id": chat_id, "type": kind, "title": title})
+            data: JSON = {"id": chat_id, "type": kind, "title": title}
+            if forum:
+                data["is_forum"] = True
+            chat = self.state.add_chat(data)
             self.set_admins(chat_id, list(admins), owner=owner)
             return chat
 
@@ -64,11 +69,18 @@ class UserActions:
             self.state.admins[chat_id] = (owner, list(user_ids))
 
     def send(
-        self, chat_id: int, text: str, *, user_id: int | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
     ) -> ChatMessage:
         """A user writes `text` in a chat (a channel post in channels); return the message.
 
-        `reply_to` is the id of the message replied to (as when answering a ForceReply).
+        `reply_to` is the id of the message replied to (as when answering a ForceReply);
+        `thread_id` the forum topic it is written in.
         """
         state = self.state
         with state.cond:
@@ -85,6 +97,8 @@ class UserActions:
                 command = text.split(maxsplit=1)[0]
                 entities.append({"type": "bot_command", "offset": 0, "length": len(command)})
             extra: JSON = {}
+            if thread_id is not None:
+                extra.update(message_thread_id=thread_id, is_topic_message=True)
             if reply_to is not None:
                 replied = state.find_message(chat_id, reply_to)
                 if replied is None:

@@ -53,6 +53,7 @@ def _to_subscription(row: Row[tuple[object, ...]]) -> Subscription:
         last_digest_at=m["last_digest_at"],
         next_digest_at=m["next_digest_at"],
         title=m["title"],
+        thread_id=m["thread_id"],
     )
 
 
@@ -78,6 +79,7 @@ async def insert(
     last_digest_at: datetime,
     next_digest_at: datetime | None,
     now: datetime,
+    thread_id: int | None = None,
 ) -> bool:
     """Insert an active subscription with the default feeds as sources (added to those the chat
     has) and no previews; False if the chat has one."""
@@ -96,6 +98,7 @@ async def insert(
         "next_digest_at": next_digest_at,
         "created_at": now,
         "updated_at": now,
+        "thread_id": thread_id,
     }
     stmt = insert_ignore(conn.dialect.name, subscriptions, ["chat_id"]).returning(_t.id)
     created = (await conn.execute(stmt, values)).first() is not None
@@ -105,10 +108,16 @@ async def insert(
 
 
 async def set_chat(
-    conn: AsyncConnection, chat_id: int, *, chat_type: str, title: str | None, now: datetime
+    conn: AsyncConnection,
+    chat_id: int,
+    *,
+    chat_type: str,
+    title: str | None,
+    now: datetime,
+    thread_id: int | None = None,
 ) -> None:
-    """Record the chat's current type and title."""
-    values = {"chat_type": chat_type, "title": title, "updated_at": now}
+    """Record the chat's current type, title and topic."""
+    values = {"chat_type": chat_type, "title": title, "updated_at": now, "thread_id": thread_id}
     await conn.execute(update(subscriptions).where(_t.chat_id == chat_id).values(values))
 
 
@@ -121,9 +130,11 @@ async def reactivate(
     last_digest_at: datetime,
     next_digest_at: datetime | None,
     now: datetime,
+    thread_id: int | None = None,
 ) -> bool:
     """Switch an inactive subscription back on; return False when it was active already."""
     values = {
+        "thread_id": thread_id,
         "chat_type": chat_type,
         "title": title,
         "updated_at": now,

@@ -147,6 +147,7 @@ subscriptions = Table(
     Column("lease_until", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("thread_id", BigInteger),  # migration 0007: the forum topic digests go to
 )
 
 outbox = Table(
@@ -167,6 +168,7 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Column("buttons", Text),  # the inline keyboard, JSON [[[text, callback data], ...], ...]
+    Column("thread_id", BigInteger),  # migration 0007: the forum topic it goes to
     UniqueConstraint("chat_id", "slot", "part", name="uq_outbox_chat_slot_part"),
 )
 

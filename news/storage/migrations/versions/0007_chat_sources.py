@@ -7,6 +7,9 @@ however many chats read them: `feeds.url_key` (news.feedurl) is unique, so `http
 `https://x/feed/` are one feed, polled once. `feeds.is_default` marks the operator's feeds, the
 set a new subscriber starts with; every feed there before this migration was an admin's.
 
+In a forum supergroup a chat's digests go to the topic it subscribed in
+(`subscriptions.thread_id`, carried by each `outbox.thread_id`).
+
 Existing subscribers keep what they had: a subscription with every feed (`feed_ids` NULL) gets
 a row per feed, one with chosen feeds a row per chosen feed; `subscriptions.feed_ids` is then
 cleared and no longer read.
@@ -58,6 +61,9 @@ def upgrade() -> None:
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_source_adds_chat", "source_adds", ["chat_id", "added_at"])
+    # Groups with topics: the topic a chat subscribed in, where its digests go.
+    op.add_column("subscriptions", sa.Column("thread_id", sa.BigInteger))
+    op.add_column("outbox", sa.Column("thread_id", sa.BigInteger))
     conn = op.get_bind()
     _fill(conn)
     # After the keys are filled: two old spellings of one feed keep their rows (the later one
@@ -115,5 +121,7 @@ def downgrade() -> None:
     op.drop_index("ix_chat_sources_feed", table_name="chat_sources")
     op.drop_table("chat_sources")
     op.drop_index("uq_feeds_url_key", table_name="feeds")
+    op.execute("ALTER TABLE outbox DROP COLUMN thread_id")
+    op.execute("ALTER TABLE subscriptions DROP COLUMN thread_id")
     for column in ("is_default", "url_key"):
         op.execute(f"ALTER TABLE feeds DROP COLUMN {column}")
