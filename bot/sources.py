@@ -25,7 +25,7 @@ from telegram.ext import (
 from bot.admin import web_url
 from bot.chats import refuse_non_manager
 from bot.services import chat_and_message, get_fetcher, get_settings, get_store, now
-from news import tghtml, words
+from news import words
 from news.errors import BlockedURLError, FetchError, ParseError
 from news.opml import OPMLError
 from news.render import format_when
@@ -148,10 +148,16 @@ async def pick_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await message.edit_text(text, reply_markup=keyboard)
 
 
+def _short(title: str, chars: int = 80) -> str:
+    """Return a feed title short enough for a list line (five a page fit one message)."""
+    title = " ".join(title.split())
+    return title if len(title) <= chars else title[: chars - 1] + "…"
+
+
 def _failing(error_count: int, last_error: str | None) -> str | None:
     if not error_count:
         return None
-    return words.reason(Exception(last_error)) if last_error else "not read lately"
+    return _short(words.reason(Exception(last_error)), 160) if last_error else words.NEVER
 
 
 async def sources_screen(
@@ -175,7 +181,7 @@ async def sources_screen(
         lines.append(
             words.source_line(
                 n,
-                feed.title or feed.url,
+                _short(feed.title or feed.url),
                 feed.url,
                 last_read=last,
                 week_items=source.week_items,
@@ -212,8 +218,7 @@ async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     store, at = get_store(context), now(context)
     tz = await _zone(store, context, chat.id)
     text, keyboard = await sources_screen(store, chat, 0, at, tz)
-    for part in tghtml.split_html(text.split("\n"), separator="\n")[:1]:
-        await message.reply_text(part, reply_markup=keyboard)
+    await message.reply_text(text, reply_markup=keyboard)
 
 
 async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -306,3 +306,14 @@ async def test_in_a_group_only_its_admins_add_and_remove(
 async def source_store_ids(store: Store, chat_id: int) -> list[int]:
     async with store.connect() as conn:
         return await source_ids(conn, chat_id)
+
+
+async def test_a_feed_that_does_not_answer_in_time(
+    settings: Settings, store: Store, bot_api: FakeBotAPI, clock: Clock, feed_server: FeedServer
+) -> None:
+    slow = feed_server.add("/slow.xml", rss("Slow", ["S1"]), delay=3.0)
+    impatient = bot_settings(settings, bot_api, read_timeout=0.3, connect_timeout=0.3)
+    async with running_bot(impatient, store, bot_api, clock):
+        [answer] = await say(bot_api, USER, f"/add {slow}")
+    assert answer.startswith("⚠️ I couldn't download it: timed out")
+    assert await list_feeds(store) == []
