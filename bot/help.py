@@ -18,7 +18,7 @@ COMMANDS: Final[dict[str, str]] = {
     "filter": "Leave stories out of digests: /filter -WORD, or list the filters",
     "alert": "Get new stories as they come: /alert WORDS",
     "alerts": "Your alerts, with Stop buttons",
-    "add": "Add a source: /add URL (a feed or a site)",
+    "add": "Add a source: /add URL (a feed or a site); /add @channel URL for your channel",
     "sources": "Your sources: remove, mute, only in digest",
     "feeds": "Same as /sources",
     "export": "Your sources as an OPML file (send one to import)",

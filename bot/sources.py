@@ -11,8 +11,15 @@ import logging
 import re
 from datetime import datetime, timedelta
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
+from telegram import (
+    Chat,
+    ChatMember,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -25,7 +32,7 @@ from telegram.ext import (
 from bot.admin import web_url
 from bot.chats import refuse_non_manager
 from bot.services import chat_and_message, get_fetcher, get_settings, get_store, now
-from news import words
+from news import tghtml, words
 from news.errors import BlockedURLError, FetchError, ParseError
 from news.opml import OPMLError
 from news.render import format_when
@@ -52,8 +59,10 @@ BARE_LINK = re.compile(
     r"\s*((?:https?://\S+)|(?:[\w-]+\.)+[a-z]{2,}(?:[/:?#]\S*)?)\s*", re.IGNORECASE
 )
 _URL_LINE = re.compile(r"^https?://\S+$")
-_ACTION = re.compile(rf"^{PREFIX}:(rm|mute|dig|page):(\d+)(?::(\d+))?$")
-_PICK = re.compile(rf"^{PREFIX}:(add|pick:(\d+))$")
+# Buttons of /sources; a channel's (managed from its owner's private chat) end in its id.
+_ACTION = re.compile(rf"^{PREFIX}:(rm|mute|dig|page):(\d+)(?::(\d+))?(?::(-\d+))?$")
+_CHANNEL_REF = re.compile(r"^(@\w{4,}|-100\d+)$")
+_PICK = re.compile(rf"^{PREFIX}:(add|pick:(\d+))(?::(-\d+))?$")
 _DROP = re.compile(rf"^{PREFIX}:drop:(\d+)$")
 
 
@@ -64,7 +73,7 @@ def _kb(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 
 async def _added_reply(
-    context: ContextTypes.DEFAULT_TYPE, chat_id: int, url: str
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, url: str, *, of: str | None = None
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Return the answer to adding `url` to the chat: a confirmation, a choice, or why not."""
     try:
@@ -84,34 +93,74 @@ async def _added_reply(
         return words.feed_unreachable(words.reason(exc)), None
     except ParseError as exc:
         return words.not_a_feed(words.reason(exc)), None
-    return _confirmation(chat_id, added)
+    return _confirmation(chat_id, added, of)
 
 
-def _confirmation(chat_id: int, added: SourceAdded) -> tuple[str, InlineKeyboardMarkup | None]:
+def _confirmation(
+    chat_id: int, added: SourceAdded, of: str | None = None
+) -> tuple[str, InlineKeyboardMarkup | None]:
     if added.feed is None:
+        tail = f":{chat_id}" if of else ""  # a channel's choice stays the channel's
         lines = [words.several_feeds(len(added.choices))]
         lines += [words.found_line(n, f.title, f.url) for n, f in enumerate(added.choices, 1)]
         rows = [
-            [(f"{n}. {(f.title or f.url)[:40]}", f"{PREFIX}:pick:{n}")]
+            [(f"{n}. {(f.title or f.url)[:40]}", f"{PREFIX}:pick:{n}{tail}")]
             for n, f in enumerate(added.choices, 1)
         ]
         return "\n".join(lines), _kb(rows)
     feed = added.feed
     log.info("source added chat_id=%s feed_id=%s already=%s", chat_id, feed.id, added.already)
-    text = words.source_added(feed.title or feed.url, added.newest, already=added.already)
+    text = words.source_added(feed.title or feed.url, added.newest, already=added.already, of=of)
     return text, None
 
 
+async def channel_of(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, ref: str
+) -> tuple[int | None, str]:
+    """Return the channel `ref` names and its title when the user runs it (its creator or an
+    admin), else None and why not."""
+    user = update.effective_user
+    chat_ref: str | int = int(ref) if ref.startswith("-") else ref
+    try:
+        channel = await context.bot.get_chat(chat_ref)
+        if channel.type != Chat.CHANNEL:
+            return None, words.not_a_channel(ref)
+        member = await context.bot.get_chat_member(channel.id, user.id if user else 0)
+    except (BadRequest, Forbidden) as exc:
+        log.info("channel lookup failed ref=%s error=%s", ref, exc)
+        return None, words.channel_unknown(ref)
+    title = channel.title or ref
+    if member.status not in (ChatMember.OWNER, ChatMember.ADMINISTRATOR):
+        return None, words.not_your_channel(title)
+    return channel.id, title
+
+
+def _split_channel(args: list[str]) -> tuple[str | None, list[str]]:
+    """Return the channel named among a command's arguments (@name or -100 id), and the rest."""
+    refs = [a for a in args if _CHANNEL_REF.match(a)]
+    if len(refs) != 1:
+        return None, args
+    return refs[0], [a for a in args if a != refs[0]]
+
+
 async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/add URL: make a feed (or the feed a site names) one of the chat's sources."""
+    """/add URL: make a feed (or the feed a site names) one of the chat's sources;
+    /add @channel URL, in private: one of the sources of a channel the user runs."""
     chat, message = chat_and_message(update)
     if await refuse_non_manager(update, context):
         return
-    args = context.args or []
+    ref, args = _split_channel(context.args or [])
+    target, of = chat.id, None
+    if ref is not None and chat.type == Chat.PRIVATE:
+        found, why = await channel_of(update, context, ref)
+        if found is None:
+            await message.reply_text(why)
+            return
+        target, of = found, why
     if len(args) != 1:
         await message.reply_text(words.ADD_USAGE)
         return
-    text, keyboard = await _added_reply(context, chat.id, args[0])
+    text, keyboard = await _added_reply(context, target, args[0], of=of)
     await message.reply_text(text, reply_markup=keyboard)
 
 
@@ -143,8 +192,15 @@ async def pick_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if match is None or not 1 <= number <= len(urls) or message is None:
         await query.answer(words.STALE_BUTTON)
         return
+    target, of = chat.id, None
+    if match[3] is not None:
+        found, why = await channel_of(update, context, match[3])
+        if found is None:
+            await query.answer(tghtml.visible_text(why), show_alert=True)
+            return
+        target, of = found, why
     await query.answer()
-    text, keyboard = await _added_reply(context, chat.id, urls[number - 1])
+    text, keyboard = await _added_reply(context, target, urls[number - 1], of=of)
     await message.edit_text(text, reply_markup=keyboard)
 
 
@@ -161,15 +217,26 @@ def _failing(error_count: int, last_error: str | None) -> str | None:
 
 
 async def sources_screen(
-    store: Store, chat: Chat, page: int, at: datetime, tz: str
+    store: Store,
+    chat_id: int,
+    page: int,
+    at: datetime,
+    tz: str,
+    *,
+    channel: tuple[int, str] | None = None,
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """Return one page of the chat's sources, with Remove / Mute / Only in digest buttons."""
-    listed = await source_store.list_sources(store, chat.id, week_since=at - WEEK)
+    """Return one page of the chat's sources (or a `channel`'s: id, title), with Remove / Mute
+    / Only in digest buttons."""
+    if channel is not None:
+        chat_id = channel[0]
+    listed = await source_store.list_sources(store, chat_id, week_since=at - WEEK)
     if not listed:
         return words.NO_SOURCES, None
     pages = -(-len(listed) // PER_PAGE)
     page = min(max(page, 0), pages - 1)
-    lines = [words.sources_title(len(listed), page + 1, pages)]
+    of = channel[1] if channel else None
+    tail = f":{channel[0]}" if channel else ""
+    lines = [words.sources_title(len(listed), page + 1, pages, of=of)]
     rows: list[list[tuple[str, str]]] = []
     for number, source in enumerate(listed[page * PER_PAGE : (page + 1) * PER_PAGE]):
         n = page * PER_PAGE + number + 1
@@ -194,16 +261,16 @@ async def sources_screen(
         only = words.BUTTON_ALERTS_TOO if source.digest_only else words.BUTTON_DIGEST_ONLY
         rows.append(
             [
-                (f"{n}. {words.BUTTON_REMOVE}", f"{PREFIX}:rm:{feed.id}:{page}"),
-                (f"{n}. {mute}", f"{PREFIX}:mute:{feed.id}:{page}"),
-                (f"{n}. {only}", f"{PREFIX}:dig:{feed.id}:{page}"),
+                (f"{n}. {words.BUTTON_REMOVE}", f"{PREFIX}:rm:{feed.id}:{page}{tail}"),
+                (f"{n}. {mute}", f"{PREFIX}:mute:{feed.id}:{page}{tail}"),
+                (f"{n}. {only}", f"{PREFIX}:dig:{feed.id}:{page}{tail}"),
             ]
         )
     nav = []
     if page > 0:
-        nav.append((words.BUTTON_PREVIOUS, f"{PREFIX}:page:{page - 1}"))
+        nav.append((words.BUTTON_PREVIOUS, f"{PREFIX}:page:{page - 1}{tail}"))
     if page < pages - 1:
-        nav.append((words.BUTTON_NEXT, f"{PREFIX}:page:{page + 1}"))
+        nav.append((words.BUTTON_NEXT, f"{PREFIX}:page:{page + 1}{tail}"))
     return "\n".join(lines), _kb([*rows, nav] if nav else rows)
 
 
@@ -213,11 +280,20 @@ async def _zone(store: Store, context: ContextTypes.DEFAULT_TYPE, chat_id: int) 
 
 
 async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/sources and /feeds: the chat's own sources, paged, with buttons."""
+    """/sources and /feeds: the chat's own sources, paged, with buttons; /sources @channel,
+    in private: those of a channel the user runs."""
     chat, message = chat_and_message(update)
     store, at = get_store(context), now(context)
-    tz = await _zone(store, context, chat.id)
-    text, keyboard = await sources_screen(store, chat, 0, at, tz)
+    ref, _rest = _split_channel(context.args or [])
+    channel = None
+    if ref is not None and chat.type == Chat.PRIVATE:
+        found, why = await channel_of(update, context, ref)
+        if found is None:
+            await message.reply_text(why)
+            return
+        channel = (found, why)
+    tz = await _zone(store, context, channel[0] if channel else chat.id)
+    text, keyboard = await sources_screen(store, chat.id, 0, at, tz, channel=channel)
     await message.reply_text(text, reply_markup=keyboard)
 
 
@@ -234,30 +310,37 @@ async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     action, number = match[1], int(match[2])
     page = number if action == "page" else int(match[3] or 0)
     store, at = get_store(context), now(context)
+    target, channel = chat.id, None
+    if match[4] is not None:  # a channel's sources: its owner or admins only, asked each time
+        found, why = await channel_of(update, context, match[4])
+        if found is None:
+            await query.answer(tghtml.visible_text(why), show_alert=True)
+            return
+        target, channel = found, (found, why)
     note = ""
     if action != "page":
         if await refuse_non_manager(update, context):
             return
-        source = await source_store.get_source(store, chat.id, number)
+        source = await source_store.get_source(store, target, number)
         if source is None:
             await query.answer(words.SOURCE_GONE)
             return
         title = source.feed.title or source.feed.url
         if action == "rm":
             async with store.begin() as conn:
-                await source_store.remove(conn, chat.id, [number])
+                await source_store.remove(conn, target, [number])
             note = words.source_removed(title)
         elif action == "mute":
             until = None if source.muted_at(at) else at + MUTE_FOR
-            await source_store.update_source(store, chat.id, number, muted_until=until)
+            await source_store.update_source(store, target, number, muted_until=until)
             note = words.source_muted(title) if until else ""
         else:
             await source_store.update_source(
-                store, chat.id, number, digest_only=not source.digest_only
+                store, target, number, digest_only=not source.digest_only
             )
-        log.info("source %s chat_id=%s feed_id=%s", action, chat.id, number)
-    tz = await _zone(store, context, chat.id)
-    text, keyboard = await sources_screen(store, chat, page, at, tz)
+        log.info("source %s chat_id=%s feed_id=%s", action, target, number)
+    tz = await _zone(store, context, target)
+    text, keyboard = await sources_screen(store, chat.id, page, at, tz, channel=channel)
     await message.edit_text(text, reply_markup=keyboard)
     await query.answer(note or None)  # after the edit: the screen is current when it shows
 

@@ -546,7 +546,8 @@ def muted(source: str) -> str:
 # --- everyone's sources: /add, /sources, /export, OPML files ------------------------------
 ADD_USAGE = (
     "Send me a feed or a site: <code>/add https://example.com/feed.xml</code>. "
-    "A site's home page works too: I find its feed."
+    "A site's home page works too: I find its feed. For a channel you run: "
+    "<code>/add @channel URL</code>."
 )
 NO_FEED_ON_PAGE = "it is a web page that names no feed, and none is at the usual places"
 ADD_THIS = "Add this feed?"
@@ -587,9 +588,13 @@ def found_line(number: int, title: str | None, url: str) -> str:
     return f"{number}. {esc(title or url)}\n{esc(url)}"
 
 
-def source_added(title: str, newest: Sequence[tuple[str, str | None]], *, already: bool) -> str:
-    """Return the confirmation of /add: the feed's title and its newest items."""
-    head = "Already in your sources" if already else "✅ Added to your sources"
+def source_added(
+    title: str, newest: Sequence[tuple[str, str | None]], *, already: bool, of: str | None = None
+) -> str:
+    """Return the confirmation of /add: the feed's title and its newest items (`of`: the
+    channel whose sources these are)."""
+    whose = f"the sources of {esc(of)}" if of else "your sources"
+    head = f"Already in {whose}" if already else f"✅ Added to {whose}"
     lines = [f"{head}: <b>{esc(title)}</b>"]
     if newest:
         lines += ["Newest:"] + [f"• {tghtml.link(url, item)}" for item, url in newest]
@@ -598,10 +603,11 @@ def source_added(title: str, newest: Sequence[tuple[str, str | None]], *, alread
     return "\n".join(lines)
 
 
-def sources_title(count: int, page: int, pages: int) -> str:
-    """Return the head of /sources."""
+def sources_title(count: int, page: int, pages: int, *, of: str | None = None) -> str:
+    """Return the head of /sources (`of`: a channel's)."""
     where = f" · page {page}/{pages}" if pages > 1 else ""
-    return f"<b>Your sources</b> ({count}){where}"
+    whose = f"Sources of {esc(of)}" if of else "Your sources"
+    return f"<b>{whose}</b> ({count}){where}"
 
 
 def source_line(
@@ -696,3 +702,8 @@ def failing_feeds(lines: Sequence[tuple[int, str, str, str]]) -> str:
         head
         + [f"{n}. {esc(title)}: {esc(why)} (since {esc(when)})" for n, title, why, when in lines]
     )
+
+
+def not_your_channel(title: str) -> str:
+    """Return the refusal of /add @channel to someone who does not run that channel."""
+    return f"Sorry, only the owner and admins of {esc(title)} can change its sources."

@@ -317,3 +317,36 @@ async def test_a_feed_that_does_not_answer_in_time(
         [answer] = await say(bot_api, USER, f"/add {slow}")
     assert answer.startswith("⚠️ I couldn't download it: timed out")
     assert await list_feeds(store) == []
+
+
+async def test_a_channel_owner_manages_its_sources_from_a_private_chat(
+    bot: NewsApp, bot_api: FakeBotAPI, store: Store, feed_server: FeedServer
+) -> None:
+    channel = -100900
+    bot_api.channel(channel, "Morning Wire", username="morningwire")
+    bot_api.set_admins(channel, [], owner=USER)
+    url = feed_server.add("/c.xml", rss("Channel Feed", ["C1"]))
+    [refused] = await say(bot_api, OTHER, f"/add @morningwire {url}")
+    assert refused == "Sorry, only the owner and admins of Morning Wire can change its sources."
+    [added] = await say(bot_api, USER, f"/add @morningwire {url}")
+    assert added.startswith("✅ Added to the sources of Morning Wire: Channel Feed")
+    assert await source_store_ids(store, USER) == []  # the channel's, not the owner's own
+    [listing] = await say(bot_api, USER, "/sources @morningwire")
+    assert listing.startswith("Sources of Morning Wire (1)\n1. Channel Feed")
+    answer = await press(bot_api, USER, f"1. {words.BUTTON_REMOVE}")
+    assert answer["text"] == "Removed Channel Feed; it leaves your next digest."
+    assert await source_store_ids(store, channel) == []
+    # A page with two feeds: the choice made stays the channel's.
+    feed_server.add("/c1.xml", rss("Chan One", ["X1"]))
+    feed_server.add("/c2.xml", rss("Chan Two", ["X2"]))
+    links = (("application/rss+xml", "/c1.xml", "One"), ("application/rss+xml", "/c2.xml", "Two"))
+    page = feed_server.add("/chome.html", home(*links), content_type="text/html")
+    await say(bot_api, USER, f"/add @morningwire {page}")
+    await press(bot_api, USER, "2. Two")
+    await _until(lambda: bot_api.sent(USER)[-1].text.startswith("✅ Added"))
+    assert bot_api.sent(USER)[-1].text.startswith(
+        "✅ Added to the sources of Morning Wire: Chan Two"
+    )
+    assert len(await source_store_ids(store, channel)) == 1
+    [unknown] = await say(bot_api, USER, "/sources @nosuchchannel")
+    assert unknown.startswith("I can't find @nosuchchannel.")
