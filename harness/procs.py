@@ -20,6 +20,8 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -93,12 +95,27 @@ class Proc:
         """Return the resident set size in KiB (VmRSS), or None once the process is gone."""
         return rss_kib(self.pid)
 
-    def tail(self, lines: int = 40) -> str:
-        """Return the last lines of the log."""
+    def text(self) -> str:
+        """Return what the process logged so far."""
         if self.log is None:
             return ""
-        text = self.log.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def tail(self, lines: int = 40) -> str:
+        """Return the last lines of the log."""
+        return "\n".join(self.text().splitlines()[-lines:])
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Kill the process if it still runs; on a failure, show the end of its log."""
+        if self.alive():
+            self.kill()
+        if exc is not None and self.log is not None:
+            sys.stderr.write(f"--- {self.log.name} ---\n{self.tail(80)}\n")
 
 
 def rss_kib(pid: int) -> int | None:
@@ -120,8 +137,9 @@ def launch(
     *,
     env: dict[str, str] | None = None,
     announce: bool = False,
+    cwd: Path = ROOT,
 ) -> Proc:
-    """Start `python ARGV` from the repository root, its output appended to `log`.
+    """Start `python ARGV` in CWD (the repository root), its output appended to `log`.
 
     With `announce`, stdout is a pipe and its first line (the server's address) is read into
     Proc.first_line before returning; otherwise stdout goes to the log too.
@@ -132,7 +150,7 @@ def launch(
     with opened as out:
         popen = subprocess.Popen(
             [sys.executable, *argv],
-            cwd=ROOT,
+            cwd=cwd,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE if announce else out,
@@ -146,14 +164,21 @@ def launch(
 
 
 def start_role(
-    name: str, args: list[str], env: dict[str, str], log_dir: Path, *, module: str = "bot"
+    name: str,
+    args: list[str],
+    env: dict[str, str],
+    log_dir: Path,
+    *,
+    module: str = "bot",
+    cwd: Path = ROOT,
 ) -> Proc:
     """Start `newsbot ARGS` with `env`; its stdout and stderr go to LOG_DIR/NAME.log.
 
     MODULE is the module run with `python -m` (a wrapper such as bench.tracemem takes the
-    newsbot arguments after its own).
+    newsbot arguments after its own). CWD is where it runs: a folder without a .env file
+    makes the child read only what `env` says.
     """
-    return launch(name, ["-m", module, *args], log_dir / f"{name}.log", env=env)
+    return launch(name, ["-m", module, *args], log_dir / f"{name}.log", env=env, cwd=cwd)
 
 
 def start_bot_api(log_dir: Path, *, rate: float = 30.0) -> tuple[Proc, str]:

@@ -43,7 +43,7 @@ SLOW_FIXTURES = {"spawn", "cluster", "summarizer"}
 SLOW_CALLS = (
     "subprocess.",
     "sys.executable",
-    "Newsbot(",
+    "start_newsbot(",
     "start_role",
     "start_bot_api",
     "FeedServerProcess(",

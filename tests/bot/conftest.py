@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -12,6 +11,7 @@ from pydantic import SecretStr
 
 from bot.app import ALLOWED_UPDATES, NewsApp, build_application, shutdown, startup
 from harness.botapi import ChatMessage, FakeBotAPI
+from harness.wait import wait_until
 from news.models import ParsedEntry
 from news.settings import Settings
 from news.storage import articles as article_store
@@ -160,9 +160,8 @@ def reply(api: FakeBotAPI, chat_id: int, to: ChatMessage, text: str) -> None:
 
 async def eventually(check: Callable[[], Awaitable[object]], expected: object) -> None:
     """Wait until `await check()` returns `expected` (the bot works in the background)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 5.0
-    while (value := await check()) != expected:
-        if loop.time() > deadline:
-            raise AssertionError(f"still {value!r}, expected {expected!r}")
-        await asyncio.sleep(0.02)
+
+    async def reached() -> bool:
+        return await check() == expected
+
+    await wait_until(reached, within=5.0, every=0.02, what=f"expected {expected!r}")

@@ -7,18 +7,10 @@ as a child process against the fake Bot API running in this process, and kill it
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import subprocess
-import sys
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 from xml.sax.saxutils import escape as xml_escape
 
 import pytest
@@ -27,6 +19,7 @@ from telegram import Bot
 
 from bot.app import NewsApp
 from harness.botapi import FakeBotAPI
+from harness.procs import Proc, role_env, start_role
 from jobs.deliver import DeliveryStats, drain_once, sender_bot
 from jobs.plan import PlanReport, plan_due_digests
 from news.settings import Settings
@@ -34,8 +27,6 @@ from news.storage.db import Store
 from news.storage.tables import outbox as outbox_table
 from tests.bot.conftest import Clock, bot_settings, running_bot
 
-# A child process gets this long to stop.
-PROCESS_TIMEOUT = 20.0
 # The morning the tests start on: the seed feeds' stories are dated 20..25 Nov 2026. Every time
 # the tests move to lies before today, so the sender (which reads the real clock) finds the
 # planned rows due.
@@ -117,88 +108,13 @@ def rss(title: str, items: list[tuple[str, str, datetime, str]]) -> bytes:
 
 
 def child_env(api: FakeBotAPI, database: Path, **extra: str) -> dict[str, str]:
-    """Return the environment of a `newsbot` child: ours without NEWSBOT_*, plus its settings."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
-    env.update(
-        NEWSBOT_DATABASE_URL=f"sqlite:///{database}",
-        NEWSBOT_TELEGRAM_TOKEN=api.token,
-        NEWSBOT_TELEGRAM_BASE_URL=api.base_url,
-        # PTB 22 warns about retry_after as a number unless this opts into timedelta.
-        PTB_TIMEDELTA="true",
-        PYTHONUNBUFFERED="1",
+    """Return the environment of a `newsbot` child on a SQLite file, pointed at the fake."""
+    env = role_env(
+        f"sqlite:///{database}", telegram_token=api.token, telegram_base_url=api.base_url
     )
-    env.update(extra)
-    return env
+    return env | extra
 
 
-class Newsbot:
-    """`newsbot ROLE` as a child process; its log goes to a file the test can show."""
-
-    def __init__(self, role: str, env: dict[str, str], workdir: Path, name: str) -> None:
-        self.role = role
-        self.env = env
-        self.workdir = workdir  # no .env there: the child reads only what env says
-        self.log_path = workdir / f"{name}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> Self:
-        """Start the process and return self."""
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot", self.role],
-                cwd=self.workdir,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        return self
-
-    @property
-    def pid(self) -> int:
-        """Return the child's process id."""
-        assert self.process is not None, "start() it first"
-        return self.process.pid
-
-    def log(self) -> str:
-        """Return what the process wrote so far."""
-        return self.log_path.read_text(errors="replace")
-
-    def running(self) -> bool:
-        """Return whether the process is still alive."""
-        return self.process is not None and self.process.poll() is None
-
-    def kill(self) -> int:
-        """SIGKILL the process (no cleanup of any kind) and return its status."""
-        assert self.process is not None, "start() it first"
-        self.process.send_signal(signal.SIGKILL)
-        return self.process.wait(timeout=PROCESS_TIMEOUT)
-
-    def terminate(self) -> int:
-        """SIGTERM the process, as systemd or docker stop it, and return its exit status."""
-        assert self.process is not None, "start() it first"
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=PROCESS_TIMEOUT)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        if self.running():
-            self.kill()
-        if exc is not None:
-            sys.stderr.write(f"--- {self.log_path.name} ---\n{self.log()[-4000:]}\n")
-
-
-async def until(
-    check: Callable[[], Awaitable[bool]], timeout: float, what: str, every: float = 0.05
-) -> float:
-    """Wait until `await check()` is true; return the seconds it took (fail after `timeout`)."""
-    started = time.monotonic()
-    while not await check():
-        if time.monotonic() - started > timeout:
-            raise AssertionError(f"still waiting after {timeout} s for {what}")
-        await asyncio.sleep(every)
-    return time.monotonic() - started
+def start_newsbot(role: str, env: dict[str, str], workdir: Path) -> Proc:
+    """Start `newsbot ROLE` in WORKDIR (no .env there), its log in WORKDIR/ROLE.log."""
+    return start_role(role, [role], env, workdir, cwd=workdir)

@@ -16,12 +16,13 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from harness.botapi import FakeBotAPI
+from harness.wait import wait_until
 from jobs.deliver import drain_once, max_in_flight, sender_bot
 from news.settings import Settings
 from news.storage import outbox
 from news.storage.db import Store, open_store
 from news.storage.tables import outbox as outbox_table
-from tests.e2e.conftest import Newsbot, child_env, outbox_rows, until
+from tests.e2e.conftest import child_env, outbox_rows, start_newsbot
 
 RATE = 40  # messages/s: the fake's cap and the sender's NEWSBOT_SEND_RATE
 CHATS = range(10_001, 10_101)
@@ -81,12 +82,12 @@ async def test_a_sender_killed_mid_drain_loses_nothing(
         )
 
         started = time.monotonic()
-        with Newsbot("sender", env, tmp_path, "sender") as first:
+        with start_newsbot("sender", env, tmp_path) as first:
 
             async def half() -> bool:
                 return delivered(bot_api) >= total // 2
 
-            await until(half, 30, "half of the messages at the fake")
+            await wait_until(half, within=30, what="half of the messages at the fake")
             first.kill()
         at_kill = delivered(bot_api)
         killed_after = time.monotonic() - started
@@ -94,14 +95,17 @@ async def test_a_sender_killed_mid_drain_loses_nothing(
         assert await pending(store) >= total - at_kill
 
         # Restarted as `newsbot run` (bot, worker and sender in one process, as systemd runs it).
-        with Newsbot("run", env, tmp_path, "run") as second:
+        with start_newsbot("run", env, tmp_path) as second:
 
             async def drained() -> bool:
                 return await pending(store) == 0
 
-            waited = await until(drained, LEASE + 20, "an empty outbox after the restart", 0.2)
-            status = second.terminate()
-        assert status == 0, second.log()
+            restarted = time.monotonic()
+            what = "an empty outbox after the restart"
+            await wait_until(drained, within=LEASE + 20, what=what, every=0.2)
+            waited = time.monotonic() - restarted
+            status = second.stop()
+        assert status == 0, second.text()
 
         rows = await outbox_rows(store)
     finally:

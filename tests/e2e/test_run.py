@@ -12,13 +12,14 @@ import pytest
 
 from harness.botapi import FakeBotAPI
 from harness.feedserver import FeedServer
+from harness.wait import wait_until
 from news import words
 from news.settings import Settings
 from news.storage.db import Store
 from news.storage.feeds import add_feed
 from news.subscriptions import subscribe
 from tests.bot.conftest import ADMIN, USER, add_articles
-from tests.e2e.conftest import Newsbot, child_env, until
+from tests.e2e.conftest import child_env, start_newsbot
 from tests.e2e.test_webhook import free_port
 
 SUBSCRIBER = 502
@@ -60,7 +61,7 @@ async def test_newsbot_run_registers_its_commands_answers_and_stops_on_sigterm(
         NEWSBOT_ADMIN_IDS=str(ADMIN),
         NEWSBOT_ALLOW_PRIVATE_NETWORKS="true",
     )
-    with Newsbot("run", env, tmp_path, "run") as newsbot:
+    with start_newsbot("run", env, tmp_path) as newsbot:
         # The worker plans the digest that is due, and the sender delivers it.
         [digest] = await bot_api.wait_sent(SUBSCRIBER, timeout=15)
         assert "Lighthouse relit" in digest.text
@@ -68,21 +69,21 @@ async def test_newsbot_run_registers_its_commands_answers_and_stops_on_sigterm(
         async def registered() -> bool:
             return len(bot_api.calls("setMyCommands")) >= 3
 
-        await until(registered, 30, "setMyCommands")
+        await wait_until(registered, within=30, what="setMyCommands")
         bot_api.send(USER, "/start")
         [welcome] = await bot_api.wait_sent(USER, timeout=10)
         assert welcome.text.startswith("👋 Hi! I'm your news digest.")
         assert welcome.labels() == [words.BUTTON_SUBSCRIBE, words.BUTTON_LATEST]
-        assert newsbot.running()
+        assert newsbot.alive()
 
         # Stopping in the middle of a poll is the other test's business: let it finish (the
         # poll job polls, then summarizes what arrived).
         async def polled() -> bool:
-            return "summarized articles=" in newsbot.log()
+            return "summarized articles=" in newsbot.text()
 
-        await until(polled, 15, "the worker's first poll and its summaries")
-        status = newsbot.terminate()  # what `systemctl stop` and `docker stop` send
-    log = newsbot.log()
+        await wait_until(polled, within=15, what="the worker's first poll and its summaries")
+        status = newsbot.stop()  # what `systemctl stop` and `docker stop` send
+    log = newsbot.text()
 
     # Private chats, groups and the admin each get their menu.
     menus = {
@@ -113,14 +114,15 @@ async def test_a_stop_during_a_poll_logs_no_error(
     await add_feed(store, slow, now=datetime.now(UTC))
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSBOT_")}
     env |= {"NEWSBOT_DATABASE_URL": settings.database_url, "NEWSBOT_ALLOW_PRIVATE_NETWORKS": "1"}
-    with Newsbot("worker", env, tmp_path, "worker") as worker:
+    with start_newsbot("worker", env, tmp_path) as worker:
 
         async def fetching() -> bool:
             return feed_server.count("/slow.xml") > 0
 
-        await until(fetching, 15, "the worker to start polling")  # the request is under way
-        status = worker.terminate()
-    log = worker.log()
+        # The request is under way once the server saw it.
+        await wait_until(fetching, within=15, what="the worker to start polling")
+        status = worker.stop()
+    log = worker.text()
 
     assert status == 0, log
     assert "worker stopped" in log
@@ -145,12 +147,12 @@ async def test_newsbot_run_waits_out_an_unreachable_bot_api(
         database = Path(settings.database_url.partition(":///")[2])
         http_port = free_port()
         env = child_env(gone, database, NEWSBOT_HTTP_PORT=str(http_port))
-    with Newsbot("run", env, tmp_path, "run") as newsbot:
+    with start_newsbot("run", env, tmp_path) as newsbot:
 
         async def retried() -> bool:
-            return "bot api unreachable role=bot attempt=2 " in newsbot.log()
+            return "bot api unreachable role=bot attempt=2 " in newsbot.text()
 
-        await until(retried, 30, "a second attempt to reach the Bot API")
+        await wait_until(retried, within=30, what="a second attempt to reach the Bot API")
         status, body = await healthz(http_port)
         assert status == 503
         assert body["status"] == "not ready"
@@ -158,10 +160,10 @@ async def test_newsbot_run_waits_out_an_unreachable_bot_api(
         assert "sender: Bot API unreachable" in str(body["reason"])
 
         async def worker_polled() -> bool:  # the worker does not need Telegram
-            return "poll cycle done" in newsbot.log()
+            return "poll cycle done" in newsbot.text()
 
-        await until(worker_polled, 30, "the worker's first poll")
-        assert "bot started" not in newsbot.log()
+        await wait_until(worker_polled, within=30, what="the worker's first poll")
+        assert "bot started" not in newsbot.text()
 
         api = FakeBotAPI(port=port)
         with api:  # the Bot API comes up
@@ -172,22 +174,22 @@ async def test_newsbot_run_waits_out_an_unreachable_bot_api(
             async def ready() -> bool:
                 return (await healthz(http_port))[0] == 200
 
-            await until(ready, 30, "/healthz to say ready")
+            await wait_until(ready, within=30, what="/healthz to say ready")
 
         # Lost while running: PTB's Updater retries getUpdates, one line each time.
         async def polling_retried() -> bool:
-            return "getUpdates failed" in newsbot.log()
+            return "getUpdates failed" in newsbot.text()
 
-        await until(polling_retried, 30, "a failed getUpdates")
+        await wait_until(polling_retried, within=30, what="a failed getUpdates")
         status, body = await healthz(http_port)
         assert status == 503
         assert "bot: Bot API unreachable" in str(body["reason"])
         with api:  # back, with Telegram's memory of the chat and the updates
             api.send(USER, "/help")
             assert await api.wait_sent(USER, count=2, timeout=60)
-            await until(ready, 30, "/healthz to say ready again")
-            exit_status = newsbot.terminate()
-    log = newsbot.log()
+            await wait_until(ready, within=30, what="/healthz to say ready again")
+            exit_status = newsbot.stop()
+    log = newsbot.text()
 
     assert exit_status == 0, log
     assert "Traceback" not in log
@@ -203,15 +205,14 @@ async def test_a_refused_token_ends_the_process_with_one_clear_line(
     wrong = "123456:not-the-token-at-all"
     database = Path(settings.database_url.partition(":///")[2])
     env = child_env(bot_api, database, NEWSBOT_TELEGRAM_TOKEN=wrong)
-    with Newsbot(role, env, tmp_path, role) as newsbot:
+    with start_newsbot(role, env, tmp_path) as newsbot:
 
         async def ended() -> bool:
-            return not newsbot.running()
+            return not newsbot.alive()
 
-        await until(ended, 30, "the process to give up")
-        assert newsbot.process is not None
-        status = newsbot.process.returncode
-    log = newsbot.log()
+        await wait_until(ended, within=30, what="the process to give up")
+        status = newsbot.popen.returncode
+    log = newsbot.text()
 
     assert status == 2, log
     [line] = [line for line in log.splitlines() if " ERROR " in line]

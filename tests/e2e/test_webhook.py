@@ -9,10 +9,11 @@ from pathlib import Path
 import httpx
 
 from harness.botapi import FakeBotAPI
+from harness.wait import wait_until
 from news import words
 from news.settings import Settings
 from tests.bot.conftest import USER
-from tests.e2e.conftest import Newsbot, child_env, until
+from tests.e2e.conftest import child_env, start_newsbot
 
 
 def free_port() -> int:
@@ -34,12 +35,12 @@ async def test_webhook_mode_answers_telegram_and_refuses_forged_updates(
         NEWSBOT_WEBHOOK_LISTEN="127.0.0.1",
         NEWSBOT_WEBHOOK_PORT=str(port),
     )
-    with Newsbot("bot", env, tmp_path, "bot") as newsbot:
+    with start_newsbot("bot", env, tmp_path) as newsbot:
 
         async def registered() -> bool:
             return bool(bot_api.calls("setWebhook"))
 
-        await until(registered, 30, "setWebhook")
+        await wait_until(registered, within=30, what="setWebhook")
         [call] = bot_api.calls("setWebhook")
         assert call.params["url"] == hook
         assert len(str(call.params["secret_token"])) == 64  # derived: none was configured
@@ -63,6 +64,6 @@ async def test_webhook_mode_answers_telegram_and_refuses_forged_updates(
         async with httpx.AsyncClient() as client:
             refused = await client.post(hook, json=forged)
         assert refused.status_code == 403
-        status = newsbot.terminate()
-    assert status == 0, newsbot.log()
+        status = newsbot.stop()
+    assert status == 0, newsbot.text()
     assert len(bot_api.sent(USER)) == 1

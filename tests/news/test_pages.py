@@ -88,6 +88,7 @@ def database_url(request: pytest.FixtureRequest, settings: Settings) -> str:
     return request.getfixturevalue("pg_url")  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow  # it waits out a real 10 s lease
 async def test_two_workers_with_a_10_second_lease_fetch_each_page_once(
     database_url: str, settings: Settings, feed_server: FeedServer
 ) -> None:

@@ -271,6 +271,7 @@ async def test_an_absurdly_long_link_is_dropped_not_the_article(
     assert row["url"] is None
 
 
+@pytest.mark.slow  # it waits out a real 10 s lease
 async def test_a_feed_slower_than_its_lease_is_polled_by_one_worker(
     pg_url: str, settings: Settings, feed_server: FeedServer
 ) -> None:
