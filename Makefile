@@ -13,7 +13,7 @@ export TEST_DATABASE_URL
 
 .PHONY: demo test test-fast lint typecheck pytest postgres venv clean \
 	bench-quality bench-speed bench-extract bench-ingest bench-search bench-percolate \
-	bench-delivery bench-scale soak
+	bench-delivery bench-scale bench-sources soak
 
 venv: $(STAMP)
 
@@ -71,6 +71,10 @@ bench-delivery: $(STAMP)
 
 bench-scale: $(STAMP) postgres
 	$(BIN)/python -m bench.scale
+
+# Everyone's sources: 10,000 chats x 20 of 2,000 feeds (Zipf), planned vs one shared set.
+bench-sources: $(STAMP) postgres
+	$(BIN)/python -m bench.sources
 
 soak: $(STAMP) postgres
 	$(BIN)/python -m bench.soak

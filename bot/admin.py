@@ -18,15 +18,18 @@ from bot.services import (
 )
 from news import words
 from news.errors import BlockedURLError, FetchError, ParseError
+from news.render import format_when
 from news.sources import add_feed
 from news.storage.articles import article_counts
 from news.storage.feeds import feed_counts, get_feed, remove_feed
 from news.storage.outbox import outbox_stats
+from news.storage.sources import failing_feeds
 from news.storage.subscriptions import subscription_counts
 
 log = logging.getLogger(__name__)
 
 STATS_WINDOW = timedelta(hours=24)
+FAILING_SHOWN = 20  # failing feeds /stats lists, longest failing first
 
 
 async def _refused(update: Update, context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
@@ -110,6 +113,18 @@ async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         articles=await article_counts(store),
         outbox=await outbox_stats(store, now=at, since=at - STATS_WINDOW),
     )
+    failing = await failing_feeds(store)
+    if failing:
+        lines = [
+            (
+                f.id,
+                f.title or f.url,
+                words.reason(Exception(f.last_error or "")),
+                format_when(f.last_success_at or f.created_at or at, tz="UTC", now=at),
+            )
+            for f in failing[:FAILING_SHOWN]
+        ]
+        text += "\n" + words.failing_feeds(lines)
     await message.reply_text(text)
 
 

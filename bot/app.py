@@ -48,6 +48,7 @@ from bot import (
     inline,
     search,
     settings_menu,
+    sources,
 )
 from bot.services import SERVICES_KEY, Clock, Services, utc_now
 from news.fetch import Fetcher
@@ -136,6 +137,7 @@ def add_handlers(application: NewsApp) -> None:
     application.add_handlers(chats.handlers(), group=CHAT_GROUP)
     application.add_handlers(
         [
+            *sources.handlers(),  # first: /feeds is /sources now
             *commands.handlers(),
             *settings_menu.handlers(),
             *search.handlers(),
@@ -144,6 +146,7 @@ def add_handlers(application: NewsApp) -> None:
             *inline.handlers(),
             *admin.handlers(),
             *chats.command_handlers(),
+            *sources.link_handlers(),
             # Last: unknown commands, other text in private chats, buttons nobody knows.
             *commands.fallback_handlers(),
         ],

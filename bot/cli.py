@@ -46,6 +46,12 @@ def build_parser() -> argparse.ArgumentParser:
         handler=commands.feeds_export
     )
 
+    sources = sub.add_parser("sources", help="a chat's own sources (what /sources shows it)")
+    sources_sub = sources.add_subparsers(dest="sources_command", required=True, metavar="ACTION")
+    listing = sources_sub.add_parser("list", help="list a chat's sources")
+    listing.add_argument("--chat", type=int, required=True, metavar="ID", help="the chat id")
+    listing.set_defaults(handler=commands.sources_list)
+
     poll = sub.add_parser("poll", help="run one polling cycle over the due feeds")
     poll.add_argument("--all", action="store_true", help="poll every feed, due or not")
     poll.set_defaults(handler=commands.poll)

@@ -8,7 +8,7 @@ import json
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -27,6 +27,7 @@ from news.search import search as search_articles
 from news.settings import Settings
 from news.sources import add_feed
 from news.storage import feeds as feed_store
+from news.storage import sources as source_store
 from news.storage.copy import copy_database
 from news.storage.db import Store, open_store
 from news.summarize import detect_language
@@ -89,6 +90,19 @@ async def feeds_list(args: argparse.Namespace, settings: Settings) -> int:
     out.say(
         out.feed_table(feeds) if feeds else "no feeds yet: add one with `newsbot feeds add URL`"
     )
+    return 0
+
+
+async def sources_list(args: argparse.Namespace, settings: Settings) -> int:
+    """newsbot sources list --chat ID."""
+    async with opened(settings) as store:
+        listed = await source_store.list_sources(
+            store, args.chat, week_since=now() - timedelta(days=7)
+        )
+    if not listed:
+        out.say(f"chat {args.chat} has no sources")
+        return 0
+    out.say(out.source_table(listed, now()))
     return 0
 
 

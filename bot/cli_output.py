@@ -17,6 +17,7 @@ from news.models import Feed, SearchHit
 from news.render import render_text
 from news.storage import articles as article_store
 from news.storage.db import Store
+from news.storage.sources import ChatSource
 from news.text import first_words
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$", re.IGNORECASE)
@@ -100,6 +101,29 @@ def feed_table(feeds: Sequence[Feed]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     lines = [
         "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[4]
+        for row in rows
+    ]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def source_table(sources: Sequence[ChatSource], at: datetime) -> str:
+    """Return a chat's sources as an aligned table: feed, last good read, this week, state."""
+    rows = [("ID", "TITLE", "LAST OK", "WEEK", "STATE", "URL")]
+    for source in sources:
+        feed = source.feed
+        state = []
+        if source.muted_at(at):
+            state.append(f"muted until {_when(source.muted_until)}")
+        if source.digest_only:
+            state.append("digest only")
+        if feed.error_count:
+            state.append(f"failing: {(feed.last_error or '')[:40]}")
+        rows.append((str(feed.id), (feed.title or "(not polled yet)")[:40],
+                     _when(feed.last_success_at), str(source.week_items),
+                     "; ".join(state) or "-", feed.url))  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(5)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)) + "  " + row[5]
         for row in rows
     ]
     return "\n".join(line.rstrip() for line in lines)

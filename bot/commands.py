@@ -1,4 +1,4 @@
-"""/start /help /subscribe /unsubscribe /stop /feeds /digest and the fallbacks."""
+"""/start /help /subscribe /unsubscribe /stop /digest and the fallbacks (/feeds: bot/sources)."""
 
 from __future__ import annotations
 
@@ -24,12 +24,12 @@ from telegram.ext import (
 from bot.chats import chat_title, refuse_non_manager
 from bot.help import ADMIN_COMMANDS, COMMANDS
 from bot.services import chat_and_message, get_settings, get_store, is_bot_admin, now
-from news import tghtml, words
+from news import words
 from news.digests import latest_digest
 from news.models import Subscription
 from news.render import digest_buttons, format_when, render_html
+from news.sources import troubled_feeds, with_trouble
 from news.storage.articles import newest_article_at
-from news.storage.feeds import list_feeds
 from news.storage.subscriptions import get_subscription
 from news.subscriptions import subscribe, unsubscribe
 
@@ -92,6 +92,9 @@ async def subscribe_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if chat is None:
         raise LookupError("update has no chat")
     settings, at = get_settings(context), now(context)
+    message = update.effective_message
+    # In a forum supergroup the digests go to the topic /subscribe was sent in.
+    topic = message.message_thread_id if message and message.is_topic_message else None
     sub, changed = await subscribe(
         get_store(context),
         chat.id,
@@ -101,8 +104,9 @@ async def subscribe_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         timezone=settings.timezone,
         max_articles=settings.digest_articles,
         now=at,
+        thread_id=topic,
     )
-    log.info("subscribe chat_id=%s new=%s", chat.id, changed)
+    log.info("subscribe chat_id=%s new=%s topic=%s", chat.id, changed, topic)
     when = next_digest_text(sub, at)
     return words.subscribed(when) if changed else words.already_subscribed(when)
 
@@ -134,36 +138,51 @@ async def digest_messages(
     sub = await get_subscription(store, chat_id)
     tz = sub.timezone if sub else settings.timezone
     limit = sub.max_articles if sub else settings.digest_articles
-    digest = await latest_digest(store, sub, now=at, limit=limit)
+    digest = await latest_digest(store, sub, now=at, limit=limit, chat_id=chat_id)
     if digest.empty:
         newest = await newest_article_at(store, feed_ids=sub.feed_ids if sub else None)
         if newest is None:
             return [words.NO_ARTICLES_YET], None
         return [words.nothing_new(format_when(newest, tz=tz, now=at))], None
     header = words.digest_header(format_when(digest.since, tz=tz, now=at))
-    rows = digest_buttons(digest)
+    # Its sources failing for a day, or gone: a line each, with Remove (news.sources).
+    feed_ids = sub.feeds_at(at) if sub else None
+    parts, rows = with_trouble(
+        render_html(digest, tz=tz, header=header),
+        digest_buttons(digest),
+        await troubled_feeds(store, at),
+        feed_ids,
+    )
     keyboard = InlineKeyboardMarkup(
         [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
     )
-    return render_html(digest, tz=tz, header=header), keyboard
+    return parts, keyboard
 
 
-async def send_digest(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
-    """Send the latest digest to the chat, with its link preview choice."""
+async def send_digest(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, thread_id: int | None = None
+) -> None:
+    """Send the latest digest to the chat (in forum topic `thread_id`), with its previews."""
     sub = await get_subscription(get_store(context), chat_id)
     previews = LinkPreviewOptions(is_disabled=not (sub is not None and sub.link_previews))
     parts, keyboard = await digest_messages(context, chat_id)
     for number, part in enumerate(parts, 1):
         markup = keyboard if number == len(parts) else None
         await context.bot.send_message(
-            chat_id, part, link_preview_options=previews, reply_markup=markup
+            chat_id,
+            part,
+            link_preview_options=previews,
+            reply_markup=markup,
+            message_thread_id=thread_id,
         )
 
 
 async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/digest: the latest digest right now."""
-    chat, _message = chat_and_message(update)
-    await send_digest(context, chat.id)
+    """/digest: the latest digest right now (in the topic it was asked in)."""
+    chat, message = chat_and_message(update)
+    await send_digest(
+        context, chat.id, message.message_thread_id if message.is_topic_message else None
+    )
 
 
 async def start_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -179,27 +198,6 @@ async def start_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     else:
         await send_digest(context, chat.id)
     await query.answer()
-
-
-async def feeds_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/feeds: the sources, with when each was last read successfully."""
-    chat, message = chat_and_message(update)
-    store, at = get_store(context), now(context)
-    sub = await get_subscription(store, chat.id)
-    tz = sub.timezone if sub else get_settings(context).timezone
-    feeds = await list_feeds(store)
-    if not feeds:
-        await message.reply_text(words.NO_FEEDS)
-        return
-    lines = [words.FEEDS_TITLE]
-    for feed in feeds:
-        last = words.NEVER
-        if feed.last_success_at is not None:
-            last = format_when(feed.last_success_at, tz=tz, now=at)
-        title = feed.title or feed.url
-        lines.append(words.feed_line(feed.id, title, feed.url, last, feed.error_count > 0))
-    for part in tghtml.split_html(lines, separator="\n"):
-        await message.reply_text(part)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -236,7 +234,6 @@ def handlers() -> list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]]:
         CommandHandler("subscribe", subscribe_command),
         CommandHandler(["unsubscribe", "stop"], unsubscribe_command),
         CommandHandler("digest", digest_command),
-        CommandHandler("feeds", feeds_command),
         CallbackQueryHandler(start_button, pattern=f"^({START_SUBSCRIBE}|{START_DIGEST})$"),
     ]
 

@@ -18,6 +18,7 @@ from bot.services import chat_and_message, get_store, now
 from news import words
 from news.errors import QueryError
 from news.filters import add_filter
+from news.sources import chat_feeds
 from news.storage import feeds as feed_store
 from news.storage import filters as filter_store
 from news.storage.subscriptions import get_subscription
@@ -100,7 +101,7 @@ async def mute_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     match = MUTE_DATA.fullmatch(query.data or "")
     store = get_store(context)
     sub = await get_subscription(store, chat.id)
-    feeds = {feed.id: feed for feed in await feed_store.list_feeds(store)}
+    feeds = {feed.id: feed for feed in await chat_feeds(store, chat.id)}
     feed = feeds.get(int(match[1])) if match else None
     if sub is None or feed is None:
         await query.answer(words.SEARCH_EXPIRED)

@@ -18,7 +18,10 @@ COMMANDS: Final[dict[str, str]] = {
     "filter": "Leave stories out of digests: /filter -WORD, or list the filters",
     "alert": "Get new stories as they come: /alert WORDS",
     "alerts": "Your alerts, with Stop buttons",
-    "feeds": "The sources and when each was last read",
+    "add": "Add a source: /add URL (a feed or a site); /add @channel URL for your channel",
+    "sources": "Your sources: remove, mute, only in digest",
+    "feeds": "Same as /sources",
+    "export": "Your sources as an OPML file (send one to import)",
     "help": "This list",
     "addfeed": "Add a source: /addfeed URL",
     "removefeed": "Remove a source: /removefeed ID",
@@ -42,7 +45,10 @@ GROUP_COMMANDS: Final[tuple[str, ...]] = (
     "filter",
     "alert",
     "alerts",
+    "add",
+    "sources",
     "feeds",
+    "export",
     "help",
 )
 

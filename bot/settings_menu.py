@@ -46,7 +46,7 @@ from bot.settings_screens import (
 from news import words
 from news.digest_times import FREQUENCIES, parse_time
 from news.models import Feed, Subscription
-from news.storage.feeds import list_feeds
+from news.sources import chat_feeds
 from news.storage.subscriptions import get_subscription
 from news.subscriptions import update_subscription
 
@@ -71,7 +71,7 @@ async def settings_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     args = context.args or []
     if not args:
-        await _send_screen(message, main_screen(sub, len(await list_feeds(store))))
+        await _send_screen(message, main_screen(sub, len(await chat_feeds(store, sub.chat_id))))
         return
     await _typed_reply(context, message, sub, args[0].lower(), " ".join(args[1:]))
 
@@ -88,7 +88,7 @@ async def _typed_reply(
     if not note:
         await message.reply_text(words.SETTINGS_USAGE)
         return
-    feeds_total = len(await list_feeds(get_store(context)))
+    feeds_total = len(await chat_feeds(get_store(context), sub.chat_id))
     await _send_screen(message, main_screen(sub, feeds_total, words.setting_changed(note)))
 
 
@@ -237,7 +237,9 @@ async def settings_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await query.answer(words.NOT_SUBSCRIBED_SETTINGS, show_alert=True)
         return
     try:
-        screen, note = await apply_action(context, sub, await list_feeds(store), action)
+        screen, note = await apply_action(
+            context, sub, await chat_feeds(store, sub.chat_id), action
+        )
     except StaleButtonError:
         await query.answer(words.STALE_BUTTON)
         return

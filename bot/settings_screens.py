@@ -94,7 +94,9 @@ def times_label(sub: Subscription) -> str:
 
 def summary(sub: Subscription, feeds_total: int, *notes: str) -> str:
     """Return the settings text, after the confirmation or prompt lines given."""
-    feeds = words.ALL if sub.feed_ids is None else words.some_of(len(sub.feed_ids), feeds_total)
+    chosen = sub.feed_ids
+    every = chosen is None or len(chosen) >= feeds_total
+    feeds = words.ALL if every or chosen is None else words.some_of(len(chosen), feeds_total)
     body = words.settings_summary(
         times=times_label(sub),
         zone=sub.timezone,

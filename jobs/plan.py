@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -32,6 +33,7 @@ from news.filters import ChatFilters, filters_of
 from news.models import Subscription
 from news.render import digest_buttons, render_html
 from news.settings import Settings
+from news.sources import Trouble, troubled_feeds, with_trouble
 from news.storage import outbox
 from news.storage.db import Store
 from news.storage.subscriptions import claim_due
@@ -41,6 +43,8 @@ log = logging.getLogger(__name__)
 
 _Parts = tuple[list[str], str | None]  # a digest's messages, and the buttons under the last
 
+# Distinct feed sets sharing one window from which the window is read once for every feed.
+POOL_AT = 20
 # How far behind `now` a digest window closes (see plan_due_digests).
 SETTLE = timedelta(seconds=30)
 
@@ -61,33 +65,56 @@ class PlanReport:
 class _Planner:
     """Renders digests for one run, sharing queries and renders between identical windows."""
 
-    def __init__(self, store: Store, report: PlanReport, *, until: datetime) -> None:
+    def __init__(
+        self,
+        store: Store,
+        report: PlanReport,
+        *,
+        until: datetime,
+        troubled: dict[int, Trouble] | None = None,
+    ) -> None:
         self.report = report
         self.until = until
+        self.troubled = troubled or {}
         self.digests = Digests(store)
         self.parts: LRU[tuple[object, ...], _Parts] = LRU()
 
-    async def render(self, sub: Subscription, filters: ChatFilters | None) -> _Parts:
+    async def render(
+        self, sub: Subscription, filters: ChatFilters | None, *, pooled: bool = False
+    ) -> _Parts:
         """Return the messages of the subscription's digest (empty: nothing new), and the
         buttons under it (JSON)."""
         since = window_start(sub, self.until)
-        key = (since, sub.feed_ids, sub.max_articles, sub.timezone, filters and filters.key)
-        return await self.parts.get(key, lambda: self._render(sub, since, filters))
+        # The chat's own sources, minus those muted (news.storage.sources).
+        feed_ids = sub.feeds_at(self.until)
+        key = (since, feed_ids, sub.max_articles, sub.timezone, filters and filters.key)
+        return await self.parts.get(
+            key, lambda: self._render(sub, since, feed_ids, filters, pooled)
+        )
 
     async def _render(
-        self, sub: Subscription, since: datetime, filters: ChatFilters | None
+        self,
+        sub: Subscription,
+        since: datetime,
+        feed_ids: tuple[int, ...] | None,
+        filters: ChatFilters | None,
+        pooled: bool,
     ) -> _Parts:
         digest = await self.digests.make(
+            pooled=pooled,
             since=since,
             until=self.until,
-            feed_ids=sub.feed_ids,
+            feed_ids=feed_ids,
             limit=sub.max_articles,
             filters=filters,
         )
         self.report.renders += 1
         if digest.empty:
             return [], None
-        return render_html(digest, tz=sub.timezone), json.dumps(digest_buttons(digest))
+        parts, buttons = with_trouble(
+            render_html(digest, tz=sub.timezone), digest_buttons(digest), self.troubled, feed_ids
+        )
+        return parts, json.dumps(buttons)
 
 
 async def _write(
@@ -118,6 +145,7 @@ async def _write(
                     link_previews=sub.link_previews,
                     now=now,
                     buttons=buttons,
+                    thread_id=sub.thread_id,
                 )
                 report.planned += 1
 
@@ -130,7 +158,7 @@ async def plan_due_digests(
     # The window closes a little in the past: an article stamped just before `now` may still be
     # in a transaction that has not committed, and the next window starts where this one ends.
     window_end = now - SETTLE
-    planner = _Planner(store, report, until=window_end)
+    planner = _Planner(store, report, until=window_end, troubled=await troubled_feeds(store, now))
     while True:
         # The lease doubles as this claim's token (advance_planned is guarded by it), so two
         # planners started with the same `now` must not share one: a random microsecond apart.
@@ -140,7 +168,20 @@ async def plan_due_digests(
         report.claimed += len(batch)
         # Render before the write transaction, so the transaction stays short.
         filters = await filters_of(store, [sub.chat_id for sub in batch])
-        planned = [(sub, await planner.render(sub, filters.get(sub.chat_id))) for sub in batch]
+        # Many chats of one window with feeds of their own: read the window once for all.
+        windows = Counter((window_start(s, window_end), s.feeds_at(window_end)) for s in batch)
+        sets = Counter(since for since, _ in windows)
+        planned = [
+            (
+                sub,
+                await planner.render(
+                    sub,
+                    filters.get(sub.chat_id),
+                    pooled=sets[window_start(sub, window_end)] >= POOL_AT,
+                ),
+            )
+            for sub in batch
+        ]
         await _write(
             store, planned, report, lease_until=lease_until, now=now, window_end=window_end
         )

@@ -27,6 +27,7 @@ from news.render import render_article
 from news.storage import alerts as alert_store
 from news.storage import feeds as feed_store
 from news.storage.db import Store
+from news.storage.sources import digest_only_pairs
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,16 @@ class Alerts:
             key: (replace(article, feed_title=names.get(article.feed_id)), alert)
             for key, (article, alert) in hits.items()
         }
-        filters = await filters_of(self.store, sorted({chat for chat, _ in hits}))
-        kept = [hit for (chat, _), hit in hits.items() if _passes(filters.get(chat), hit[0])]
+        chats = sorted({chat for chat, _ in hits})
+        filters = await filters_of(self.store, chats)
+        # A source the chat reads "only in digest" raises no alert there (bot/sources.py).
+        async with self.store.connect() as conn:
+            quiet = await digest_only_pairs(conn, chats)
+        kept = [
+            hit
+            for (chat, _), hit in hits.items()
+            if _passes(filters.get(chat), hit[0]) and (chat, hit[0].feed_id) not in quiet
+        ]
         return lambda conn: self._write(conn, kept, now)
 
     async def _write(

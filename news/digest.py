@@ -200,6 +200,91 @@ def _stories(
     return list(groups.values())
 
 
+class StoryGraph:
+    """Which articles of one window's pool tell the same story, worked out once for them all.
+
+    Chats reading feeds of their own each get a subset of one pool (news.digests): stories()
+    groups a subset exactly as _stories would, from the pairs matched here once, instead of
+    comparing titles again for every chat.
+    """
+
+    def __init__(self, articles: Sequence[Article], key_of: Callable[[Article], _Key] = _key):
+        self.matches: defaultdict[int, list[int]] = defaultdict(list)  # id -> matching ids
+        self.by_link: defaultdict[str, list[int]] = defaultdict(list)
+        self.link_of: dict[int, str] = {}
+        self._neighbors: dict[int, tuple[int, ...]] = {}
+        self._ranks: dict[int, tuple[int, float, int]] = {}
+        self._items: dict[int, DigestItem] = {}
+        by_word: defaultdict[str, list[tuple[int, _Key]]] = defaultdict(list)
+        for article in {a.id: a for a in articles}.values():
+            key = key_of(article)
+            if key.link is not None:
+                self.by_link[key.link].append(article.id)
+                self.link_of[article.id] = key.link
+            if len(key.words) >= _MIN_TITLE_WORDS:
+                seen: set[int] = set()
+                for word in _prefix(key.words):
+                    for other_id, other in by_word[word]:
+                        if other_id not in seen and _keys_match(key, other):
+                            self.matches[article.id].append(other_id)
+                        seen.add(other_id)
+                    by_word[word].append((article.id, key))
+
+    def neighbors(self, article_id: int) -> tuple[int, ...]:
+        """Return the ids of the pool's other articles that tell this one's story directly."""
+        found = self._neighbors.get(article_id)
+        if found is None:
+            link = self.link_of.get(article_id)
+            linked = self.by_link[link] if link is not None else []
+            ids = dict.fromkeys([*self.matches.get(article_id, ()), *linked])
+            ids.pop(article_id, None)
+            found = self._neighbors[article_id] = tuple(ids)
+        return found
+
+    def rank(self, story: list[Article]) -> tuple[int, float, int]:
+        """Return _rank(story), remembered for single-article stories."""
+        if len(story) != 1:
+            return _rank(story)
+        found = self._ranks.get(story[0].id)
+        if found is None:
+            found = self._ranks[story[0].id] = _rank(story)
+        return found
+
+    def item(self, story: list[Article]) -> DigestItem:
+        """Return _item(story), remembered for single-article stories."""
+        if len(story) != 1:
+            return _item(story)
+        found = self._items.get(story[0].id)
+        if found is None:
+            found = self._items[story[0].id] = _item(story)
+        return found
+
+    def stories(self, articles: Sequence[Article]) -> list[list[Article]]:
+        """Return these articles (all from the pool) grouped into stories, as _stories does."""
+        index = {a.id: i for i, a in enumerate(articles)}
+        parent = list(range(len(articles)))
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        joined = False
+        for i, article in enumerate(articles):
+            for other_id in self.neighbors(article.id):
+                j = index.get(other_id)
+                if j is not None:
+                    parent[find(i)] = find(j)
+                    joined = True
+        if not joined:  # the usual case: every article a story of its own
+            return [[article] for article in articles]
+        groups: defaultdict[int, list[Article]] = defaultdict(list)
+        for i, article in enumerate(articles):
+            groups[find(i)].append(article)
+        return list(groups.values())
+
+
 def article_time(article: Article) -> datetime:
     """Return when an article appeared: its published date, but never later than its fetch."""
     if article.published_at is None:
@@ -244,13 +329,15 @@ def source_name(article: Article) -> str:
 
 def _lead(story: list[Article]) -> Article:
     """Return the article that shows a story: the earliest with a summary, else the earliest."""
+    if len(story) == 1:  # most stories: a planning run ranks thousands of them
+        return story[0]
     return min(story, key=lambda a: (not (a.summary and a.summary.strip()), article_time(a), a.id))
 
 
 def _rank(story: list[Article]) -> tuple[int, float, int]:
     """Return a story's sort key: more feeds first, then newer, then lower id."""
     lead = _lead(story)
-    feeds = len({article.feed_id for article in story})
+    feeds = 1 if len(story) == 1 else len({article.feed_id for article in story})
     return -feeds, -article_time(lead).timestamp(), lead.id
 
 
@@ -281,18 +368,27 @@ def build_digest(
     limit: int,
     keys: StoryKeys | None = None,
     older: Mapping[int, int] | None = None,
+    graph: StoryGraph | None = None,
 ) -> Digest:
     """Return the digest of the articles that arrived in (since, until], at most `limit` items.
 
     `keys` shares the story keys between digests built over the same articles. `older` counts,
     per feed id, the window's old items left out of `articles`; the digest names their sources.
+    `graph` (covering every article given) groups them into stories instead of `keys`.
     """
     if limit < 0:
         raise ValueError("digest: limit must not be negative")
     unique = {a.id: a for a in articles if since < a.fetched_at <= until}
-    in_window = sorted(unique.values(), key=lambda a: (article_time(a), a.id))
-    stories = sorted(_stories(in_window, keys or _key), key=_rank)
-    items = [_item(story) for story in stories[:limit]]
+    if graph is not None:
+        # A story's rank ends in its lead's id, so the order of grouping does not matter; the
+        # graph ranks and shows single-article stories once for every chat of the run.
+        in_window = list(unique.values())
+        stories = sorted(graph.stories(in_window), key=graph.rank)
+        items = [graph.item(story) for story in stories[:limit]]
+    else:
+        in_window = sorted(unique.values(), key=lambda a: (article_time(a), a.id))
+        stories = sorted(_stories(in_window, keys or _key), key=_rank)
+        items = [_item(story) for story in stories[:limit]]
     return Digest(
         since=since,
         until=until,

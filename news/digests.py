@@ -24,12 +24,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Generic, TypeVar
 
-from news.digest import StoryKeys, build_digest
+from news.digest import StoryGraph, StoryKeys, build_digest
 from news.filters import ChatFilters, filters_of, kept_and_held
 from news.models import Article, Digest, Subscription
 from news.percolate import Document
-from news.storage.articles import window_candidates
+from news.storage.articles import WindowPool, window_candidates, window_pool
 from news.storage.db import Store
+from news.storage.sources import default_feed_ids, source_ids
 from news.storage.subscriptions import mark_digest_sent
 from news.subscriptions import INITIAL_WINDOW
 
@@ -65,6 +66,10 @@ class LRU(Generic[K, V]):
         return value
 
 
+def _newest_first(article: Article) -> tuple[float, int]:
+    return -article.fetched_at.timestamp(), -article.id
+
+
 def window_start(sub: Subscription | None, until: datetime) -> datetime:
     """Return where a digest window opens: the subscriber's last digest, else a day back."""
     if sub is not None and sub.active and sub.last_digest_at is not None:
@@ -82,6 +87,7 @@ class Digests:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.queries = 0  # window queries run (the rest came from the cache)
+        self._pools: LRU[tuple[datetime, datetime], tuple[WindowPool, StoryGraph]] = LRU(size=4)
         self._windows: LRU[tuple[datetime, datetime, tuple[int, ...] | None], _Window]
         self._windows = LRU()
         self._keys = StoryKeys()
@@ -95,25 +101,64 @@ class Digests:
         feed_ids: Sequence[int] | None,
         limit: int,
         filters: ChatFilters | None = None,
+        pooled: bool = False,
     ) -> Digest:
         """Return the digest of the articles that arrived in (since, until], `limit` at most.
 
         The chat's `filters` hold stories back; the digest counts them (Digest.filtered).
+        `pooled`: many chats with feeds of their own share this window, so it is read once for
+        every feed (WindowPool) and each chat's candidates are picked from it.
         """
         if since >= until:
             return Digest(since=since, until=until, items=[])
         ids = tuple(feed_ids) if feed_ids is not None else None
-        found, older = await self._windows.get(
-            (since, until, ids), lambda: self._articles(since, until, ids)
-        )
+        graph = None
+        if pooled and ids is not None:
+            _, graph = await self._pools.get((since, until), lambda: self._pool(since, until))
+            make = lambda: self._picked(since, until, ids)  # noqa: E731
+        else:
+            make = lambda: self._articles(since, until, ids)  # noqa: E731
+        found, older = await self._windows.get((since, until, ids), make)
         held = 0
         if filters:
             in_window = [a for a in found if since < a.fetched_at <= until]
             found, held = kept_and_held(in_window, filters, self._docs)
         digest = build_digest(
-            found, since=since, until=until, limit=limit, keys=self._keys, older=older
+            found, since=since, until=until, limit=limit, keys=self._keys, older=older, graph=graph
         )
         return replace(digest, filtered=held) if held else digest
+
+    async def _picked(
+        self, since: datetime, until: datetime, feed_ids: tuple[int, ...]
+    ) -> _Window:
+        """Return what window_candidates would for these feeds, picked from the window's pool."""
+        pool, _ = await self._pools.get((since, until), lambda: self._pool(since, until))
+        mine = [a for f in feed_ids for a in pool.recent.get(f, ())]
+        if len(mine) > WINDOW_ARTICLES:
+            mine.sort(key=_newest_first)
+            del mine[WINDOW_ARTICLES:]
+        found = mine
+        older: dict[int, int] = {}
+        for feed_id in feed_ids:
+            kept, left = pool.older.get(feed_id, ([], 0))
+            found.extend(kept)
+            if left:
+                older[feed_id] = left
+        return found, older
+
+    async def _pool(self, since: datetime, until: datetime) -> tuple[WindowPool, StoryGraph]:
+        self.queries += 1
+        pool = await window_pool(
+            self.store,
+            since=since,
+            until=until,
+            dated_after=since,
+            per_feed=WINDOW_ARTICLES,
+            per_feed_old=ARCHIVE_PER_SOURCE,
+        )
+        everything = [a for found in pool.recent.values() for a in found]
+        everything += [a for kept, _ in pool.older.values() for a in kept]
+        return pool, StoryGraph(everything, self._keys)
 
     async def _articles(
         self, since: datetime, until: datetime, feed_ids: tuple[int, ...] | None
@@ -131,13 +176,17 @@ class Digests:
 
 
 async def latest_digest(
-    store: Store, sub: Subscription | None, *, now: datetime, limit: int
+    store: Store, sub: Subscription | None, *, now: datetime, limit: int, chat_id: int = 0
 ) -> Digest:
     """Return the chat's digest right now; a private subscriber's then counts as sent.
 
     In a group one member asking must not empty the digest everybody else is scheduled to get.
     """
-    feed_ids = sub.feed_ids if sub is not None else None
+    if sub is not None:
+        feed_ids = sub.feeds_at(now)
+    else:  # not subscribed: the chat's own sources and the default ones
+        async with store.connect() as conn:
+            feed_ids = (*await default_feed_ids(conn), *await source_ids(conn, chat_id))
     since = window_start(sub, now)
     filters = None if sub is None else (await filters_of(store, [sub.chat_id])).get(sub.chat_id)
     digest = await Digests(store).make(

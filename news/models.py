@@ -22,6 +22,8 @@ class Feed:
     error_count: int = 0
     last_error: str | None = None
     enabled: bool = True
+    is_default: bool = False  # one of the operator's feeds, which new subscribers start with
+    created_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,7 @@ class FetchResult:
     cache_control: str | None = None
     expires: str | None = None
     retry_after: float | None = None
+    moved_to: str | None = None  # every redirect on the way was permanent (301/308): the new URL
 
     @property
     def not_modified(self) -> bool:
@@ -172,6 +175,16 @@ class Subscription:
     last_digest_at: datetime | None
     next_digest_at: datetime | None
     title: str | None = None
+    # The chat's sources muted until a time (feed id, until); feed_ids still lists them.
+    muted: tuple[tuple[int, datetime], ...] = ()
+    thread_id: int | None = None  # the forum topic its digests go to (None: the chat itself)
+
+    def feeds_at(self, at: datetime) -> tuple[int, ...] | None:
+        """Return the feeds the chat's digest at `at` reads: its sources, minus those muted."""
+        if self.feed_ids is None or not self.muted:
+            return self.feed_ids
+        quiet = {feed_id for feed_id, until in self.muted if until > at}
+        return tuple(f for f in self.feed_ids if f not in quiet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +202,7 @@ class OutboxMessage:
     next_attempt_at: datetime
     last_error: str | None = None
     buttons: str | None = None  # JSON rows of [label, callback data]
+    thread_id: int | None = None  # the forum topic it goes to
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,18 +27,39 @@ class OPMLFeed:
     title: str | None
 
 
+def _root(data: bytes) -> Element:
+    # defusedxml refuses DTD entities (billion laughs) and external references (XXE).
+    try:
+        root: Element = ElementTree.fromstring(data)
+    except (ElementTree.ParseError, DefusedXmlException, UnicodeError, ValueError) as exc:
+        raise OPMLError(f"opml: not a valid OPML file ({exc})") from exc
+    if root.tag.lower() != "opml":
+        raise OPMLError(f"opml: the root element is <{root.tag}>, not <opml>")
+    return root
+
+
+def read_outlines(data: bytes, *, max_outlines: int) -> list[OPMLFeed]:
+    """Return the feeds an OPML file sent by a user lists, URLs as written (each is checked on
+    its own when added); OPMLError for a broken file or more than `max_outlines` outlines."""
+    root = _root(data)
+    feeds: dict[str, OPMLFeed] = {}
+    for outlines, outline in enumerate(root.iter("outline"), 1):
+        if outlines > max_outlines:
+            raise OPMLError(f"opml: more than {max_outlines:,} outlines")
+        url = (outline.get("xmlUrl") or outline.get("xmlurl") or "").strip()
+        if url and url not in feeds:
+            title = (outline.get("title") or outline.get("text") or "").strip() or None
+            feeds[url] = OPMLFeed(url, title)
+    return list(feeds.values())
+
+
 def read_opml(data: bytes, *, base: Path | None = None) -> list[OPMLFeed]:
     """Return the feeds listed in an OPML document, nested outlines included.
 
     Relative paths (and `file:` URLs) are resolved against `base`, the OPML file's folder, so a
     list of local feeds travels with its folder; without a base they are refused.
     """
-    try:
-        root = ElementTree.fromstring(data)
-    except (ElementTree.ParseError, DefusedXmlException) as exc:
-        raise OPMLError(f"opml: not a valid OPML file ({exc})") from exc
-    if root.tag.lower() != "opml":
-        raise OPMLError(f"opml: the root element is <{root.tag}>, not <opml>")
+    root = _root(data)
     feeds: list[OPMLFeed] = []
     seen: set[str] = set()
     for outline in root.iter("outline"):

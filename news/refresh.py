@@ -106,6 +106,9 @@ async def _refresh(
         feed.url, etag=feed.etag, last_modified=feed.last_modified, allow_file=is_local(feed.url)
     )
     clock = _lap(result, "fetch", clock)
+    if fetched.moved_to and fetched.moved_to != feed.url:
+        # 301/308 on every hop: the feed lives there now, for every chat that reads it.
+        await feed_store.move_url(store, feed.id, fetched.moved_to)
     if fetched.not_modified:
         result.status = "not_modified"
         result.next_check_at = cadence.next_check(

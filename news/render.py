@@ -19,6 +19,7 @@ import re
 import textwrap
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from news import words
@@ -139,9 +140,28 @@ def _card(
     return "\n".join(part for part in (head, line, body, more) if part)
 
 
+# Cards of one planning run: a story's card is the same in every chat of one time zone.
+_CARDS: dict[tuple[object, ...], str] = {}
+_CARDS_KEPT = 4096
+
+
 def _item_card(item: DigestItem, tz: str, now: datetime) -> str:
-    when = format_when(item.published_at, tz=tz, now=now)
-    return _card(item.title, item.url, (item.source, when), item.summary, fold=True)
+    summary = tuple(item.summary)
+    key = (item.article_id, item.title, item.url, item.source, item.published_at, summary, tz, now)
+    card = _CARDS.get(key)
+    if card is None:
+        if len(_CARDS) >= _CARDS_KEPT:
+            _CARDS.clear()
+        when = format_when(item.published_at, tz=tz, now=now)
+        card = _CARDS[key] = _digest_card(item.title, item.url, item.source, when, summary)
+    return card
+
+
+@lru_cache(maxsize=4096)  # the same story's card, in many chats' digests of one run
+def _digest_card(
+    title: str, url: str | None, source: str, when: str, summary: tuple[str, ...]
+) -> str:
+    return _card(title, url, (source, when), summary, fold=True)
 
 
 def render_article(article: Article, *, tz: str = "UTC") -> str:

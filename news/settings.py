@@ -150,6 +150,11 @@ class Settings(BaseSettings):
     alerts_per_hour: int = Field(
         10, ge=1, description="Alert messages per chat and hour; the rest fold into one"
     )
+    feeds_per_chat: int = Field(100, ge=1, description="Sources one chat may have at most")
+    adds_per_hour: int = Field(30, ge=1, description="Sources one chat may add per hour")
+    max_feeds: int = Field(
+        10000, ge=1, description="Feeds at most in all; chats then add only feeds already known"
+    )
     webhook_url: str | None = Field(
         None, description="Public HTTPS URL for webhook mode (unset: long polling)"
     )

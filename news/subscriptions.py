@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from news import words
 from news.digest_times import FREQUENCIES, format_time, next_digest_at, parse_time, zone
 from news.models import Subscription
-from news.storage import subscriptions
+from news.storage import sources, subscriptions
 from news.storage.db import Store
 
 INITIAL_WINDOW = timedelta(hours=24)
@@ -69,11 +69,14 @@ async def subscribe(
     timezone: str,
     max_articles: int,
     now: datetime,
+    thread_id: int | None = None,
 ) -> tuple[Subscription, bool]:
     """Return the chat's active subscription and whether it was (re)activated just now.
 
     New chats get the given defaults (two times mean "twice" a day, one "daily"); a chat that
     comes back keeps its old settings. More than two default times keep the first two.
+    `thread_id`: the forum topic it was sent in, where the digests go from now on (subscribing
+    again in another topic moves them).
     """
     unique = list(dict.fromkeys(parse_time(t) for t in digest_times))
     times = tuple(format_time(t) for t in clean_times(unique[:MAX_DIGEST_TIMES]))
@@ -93,21 +96,32 @@ async def subscribe(
             last_digest_at=now - INITIAL_WINDOW,
             next_digest_at=first,
             now=now,
+            thread_id=thread_id,
         )
         if not changed:
-            changed = await _come_back(conn, chat_id, chat_type=chat_type, title=title, now=now)
+            changed = await _come_back(
+                conn, chat_id, chat_type=chat_type, title=title, now=now, thread_id=thread_id
+            )
         sub = await subscriptions.read(conn, chat_id)
     assert sub is not None  # noqa: S101 - inserted or present in this transaction
     return sub, changed
 
 
 async def _come_back(
-    conn: AsyncConnection, chat_id: int, *, chat_type: str, title: str | None, now: datetime
+    conn: AsyncConnection,
+    chat_id: int,
+    *,
+    chat_type: str,
+    title: str | None,
+    now: datetime,
+    thread_id: int | None,
 ) -> bool:
     old = await subscriptions.read(conn, chat_id)
     assert old is not None  # noqa: S101 - the insert conflicted on this chat_id
     if old.active:
-        await subscriptions.set_chat(conn, chat_id, chat_type=chat_type, title=title, now=now)
+        await subscriptions.set_chat(
+            conn, chat_id, chat_type=chat_type, title=title, now=now, thread_id=thread_id
+        )
         return False
     start = now - INITIAL_WINDOW
     return await subscriptions.reactivate(
@@ -118,6 +132,7 @@ async def _come_back(
         last_digest_at=max(old.last_digest_at or start, start),
         next_digest_at=next_digest(old, after=now),
         now=now,
+        thread_id=thread_id,
     )
 
 
@@ -205,7 +220,8 @@ async def update_subscription(
 
     Raises ValueError with a message for the user. Changes take effect from the next digest:
     a digest already due keeps its time, later ones follow the new schedule; frequency "off"
-    stops at once. `feed_ids=None` means all feeds.
+    stops at once. `feed_ids` become the chat's sources (news.storage.sources); None means all
+    the default feeds and the chat's own.
     """
     change = _change(
         digest_times=digest_times,
@@ -222,8 +238,10 @@ async def update_subscription(
         if old is None:
             raise ValueError(words.SUBSCRIBE_FIRST)
         new = change.applied(old)
-        if not isinstance(chosen, EllipsisType):
-            new = replace(new, feed_ids=None if chosen is None else tuple(chosen))
+        if chosen is None:
+            await sources.add_defaults(conn, chat_id, now)
+        elif not isinstance(chosen, EllipsisType):
+            await sources.set_exactly(conn, chat_id, chosen, now)
         new = replace(new, next_digest_at=_rescheduled(old, new, now))
         await subscriptions.save_settings(conn, new, now=now)
         sub = await subscriptions.read(conn, chat_id)

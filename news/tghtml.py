@@ -18,6 +18,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -88,6 +89,7 @@ class _TextCollector(HTMLParser):
         self.parts.append(data)
 
 
+@lru_cache(maxsize=8192)  # planning many digests parses the same cards again and again
 def visible_text(markup: str) -> str:
     """Return the text Telegram shows for `markup`: tags removed, entities decoded."""
     collector = _TextCollector()
@@ -224,3 +226,13 @@ def cut_block(markup: str, *, limit: int = TELEGRAM_LIMIT) -> list[str]:
             cutter.text("&lt;" if piece == "<" else piece)
     cutter.flush()
     return cutter.pieces
+
+
+def append_lines(parts: Sequence[str], lines: Sequence[str]) -> list[str]:
+    """Return messages with `lines` added at the end: to the last one when they fit."""
+    out = list(parts)
+    block = "\n".join(lines)
+    if out and utf16_length(out[-1] + "\n\n" + block) <= TELEGRAM_LIMIT:
+        out[-1] = out[-1] + "\n\n" + block
+        return out
+    return out + split_html(list(lines), separator="\n")

@@ -541,3 +541,169 @@ def mute(source: str) -> str:
 def muted(source: str) -> str:
     """Return the answer to Mute (plain text: a button's answer)."""
     return f"Muted {source}: its stories leave your digests. /settings brings it back."
+
+
+# --- everyone's sources: /add, /sources, /export, OPML files ------------------------------
+ADD_USAGE = (
+    "Send me a feed or a site: <code>/add https://example.com/feed.xml</code>. "
+    "A site's home page works too: I find its feed. For a channel you run: "
+    "<code>/add @channel URL</code>."
+)
+NO_FEED_ON_PAGE = "it is a web page that names no feed, and none is at the usual places"
+ADD_THIS = "Add this feed?"
+BUTTON_ADD = "➕ Add"
+BUTTON_REMOVE = "🗑 Remove"
+BUTTON_MUTE_WEEK = "🔕 Mute 7 days"
+BUTTON_UNMUTE = "🔔 Unmute"
+BUTTON_DIGEST_ONLY = "📰 Only in digest"
+BUTTON_ALERTS_TOO = "⚡ Alerts too"
+NO_SOURCES = "You have no sources yet. Add one: <code>/add https://example.com</code>."
+FEEDS_FULL = (
+    "This bot reads as many feeds as its operator allows, so I can only add feeds it already "
+    "reads for now. Please ask the operator to raise NEWSBOT_MAX_FEEDS."
+)
+SOURCE_GONE = "That source is no longer in your list."
+
+
+def too_many_sources(limit: int) -> str:
+    """Return the refusal of an add beyond the feeds-per-chat limit."""
+    return (
+        f"📚 You have {limit} sources, the most a chat may have here. "
+        "Remove one in /sources, then add the new one."
+    )
+
+
+def too_many_adds(limit: int) -> str:
+    """Return the refusal of an add beyond the adds-per-hour limit."""
+    return f"⏳ You added {limit} sources this hour, the most allowed. Try again in an hour."
+
+
+def several_feeds(count: int) -> str:
+    """Return the question when a page names several feeds (each on a button below)."""
+    return f"That page has {count} feeds. Which one do you want?"
+
+
+def found_line(number: int, title: str | None, url: str) -> str:
+    """Return one candidate feed of a page, as listed above its button."""
+    return f"{number}. {esc(title or url)}\n{esc(url)}"
+
+
+def source_added(
+    title: str, newest: Sequence[tuple[str, str | None]], *, already: bool, of: str | None = None
+) -> str:
+    """Return the confirmation of /add: the feed's title and its newest items (`of`: the
+    channel whose sources these are)."""
+    whose = f"the sources of {esc(of)}" if of else "your sources"
+    head = f"Already in {whose}" if already else f"✅ Added to {whose}"
+    lines = [f"{head}: <b>{esc(title)}</b>"]
+    if newest:
+        lines += ["Newest:"] + [f"• {tghtml.link(url, item)}" for item, url in newest]
+    else:
+        lines.append("It has no items yet; new ones come in your digest.")
+    return "\n".join(lines)
+
+
+def sources_title(count: int, page: int, pages: int, *, of: str | None = None) -> str:
+    """Return the head of /sources (`of`: a channel's)."""
+    where = f" · page {page}/{pages}" if pages > 1 else ""
+    whose = f"Sources of {esc(of)}" if of else "Your sources"
+    return f"<b>{whose}</b> ({count}){where}"
+
+
+def source_line(
+    number: int,
+    title: str,
+    url: str,
+    *,
+    last_read: str | None,
+    week_items: int,
+    failing: str | None,
+    muted_until: str | None,
+    digest_only: bool,
+) -> str:
+    """Return one source of /sources: last good read, items this week, what is wrong."""
+    lines = [f"{number}. {tghtml.link(url, title)}"]
+    notes = [f"last read {esc(last_read)}" if last_read else NEVER, f"{week_items} this week"]
+    if muted_until:
+        notes.append(f"🔕 muted until {esc(muted_until)}")
+    if digest_only:
+        notes.append("only in digest")
+    lines.append("   " + " · ".join(notes))
+    if failing:
+        lines.append(f"   ⚠️ {esc(failing)}")
+    return "\n".join(lines)
+
+
+def source_removed(title: str) -> str:
+    """Return the answer to Remove (a button)."""
+    return f"Removed {title}; it leaves your next digest."
+
+
+def source_muted(title: str) -> str:
+    """Return the answer to Mute 7 days (a button)."""
+    return f"Muted {title} for 7 days, from your next digest."
+
+
+PRIVATE_ADDRESS = "a private or local address"
+FEEDS_FULL_SHORT = "the bot reads as many feeds as its operator allows"
+OPML_USAGE = (
+    "Send me an OPML file (<code>.opml</code> or <code>.xml</code>) to import your sources; "
+    "/export gives you yours."
+)
+EXPORT_CAPTION = "Your sources as OPML: import this file into any feed reader, or into me."
+
+
+def sources_full_short(limit: int) -> str:
+    """Return why an OPML line was refused: the chat has as many sources as allowed."""
+    return f"you have {limit} sources, the most allowed"
+
+
+def opml_too_big(limit_mb: int) -> str:
+    """Return the refusal of an OPML file over the size limit (before downloading it)."""
+    return f"⚠️ That file is too big: OPML files up to {limit_mb} MB, please."
+
+
+def opml_unreadable(why: str) -> str:
+    """Return the answer to a file that is no OPML we can read."""
+    return f"⚠️ I can't read that OPML file: {esc(why)}. Nothing was imported."
+
+
+def imported(added: int, already: int, refused: Sequence[tuple[str, str]]) -> str:
+    """Return the summary of an OPML import: added, already there, refused (one line each)."""
+    lines = [
+        f"📥 <b>Imported</b>: added {added}, already there {already}, refused {len(refused)}."
+    ]
+    shown = refused[:20]
+    lines += [f"• {esc(url[:80])}: {esc(why)}" for url, why in shown]
+    if len(refused) > len(shown):
+        lines.append(f"…and {len(refused) - len(shown)} more refused.")
+    if added:
+        lines.append("New sources are read within minutes; see them in /sources.")
+    return "\n".join(lines)
+
+
+def source_trouble(title: str, why: str, *, gone: bool) -> str:
+    """Return the digest's line about a source that fails or is gone."""
+    if gone:
+        return f"⚠️ <b>{esc(title)}</b> seems gone ({esc(why)}). Remove it?"
+    return f"⚠️ <b>{esc(title)}</b> has failed for a day ({esc(why)}). Remove it?"
+
+
+def remove_source(title: str) -> str:
+    """Return the label of the Remove button under a digest's trouble line."""
+    short = title if len(title) <= 24 else title[:23] + "…"
+    return f"🗑 Remove {short}"
+
+
+def failing_feeds(lines: Sequence[tuple[int, str, str, str]]) -> str:
+    """Return /stats' list of failing feeds: (id, title, why, since when)."""
+    head = ["", "⚠️ <b>Failing feeds</b>"]
+    return "\n".join(
+        head
+        + [f"{n}. {esc(title)}: {esc(why)} (since {esc(when)})" for n, title, why, when in lines]
+    )
+
+
+def not_your_channel(title: str) -> str:
+    """Return the refusal of /add @channel to someone who does not run that channel."""
+    return f"Sorry, only the owner and admins of {esc(title)} can change its sources."

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import sys
+from datetime import UTC, datetime, time
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
 from harness.feedserver import FeedServer
+from news.storage.db import open_store
+from news.subscriptions import subscribe
 from tests.conftest import SEEDS
 
 SEED_STORY = "Trump's Second Putin Summit Plan"
@@ -270,3 +274,26 @@ def test_demo_prints_a_clean_digest(env: Path, capsys) -> None:
     assert SEED_STORY in out
     for boilerplate in ("Views: 20", "India News Bull", "syndicated feed", "Source: https"):
         assert boilerplate not in out
+
+
+def test_sources_list_shows_a_chats_own_sources(
+    env: Path, feed_server: FeedServer, capsys
+) -> None:
+    url = feed_server.url("/feeds/rss2.xml")
+    assert run(capsys, "feeds", "add", url)[0] == 0
+    code, out, _ = run(capsys, "sources", "list", "--chat", "77")
+    assert (code, out.strip()) == (0, "chat 77 has no sources")
+
+    async def subscribed() -> None:
+        store = await open_store(f"sqlite+aiosqlite:///{env / 'cli.db'}")
+        await subscribe(store, 77, chat_type="private", title=None, digest_times=[time(8)],
+                        timezone="UTC", max_articles=5, now=datetime.now(UTC))  # fmt: skip
+        await store.close()
+
+    asyncio.run(subscribed())
+    code, out, _ = run(capsys, "sources", "list", "--chat", "77")
+    assert code == 0
+    header, row = out.strip().splitlines()
+    assert header.split()[:5] == ["ID", "TITLE", "LAST", "OK", "WEEK"]
+    assert row.startswith("1 ")
+    assert row.endswith(url)

@@ -17,7 +17,9 @@ JSON_FIELDS = frozenset(
         "allowed_updates", "reply_parameters", "results", "button",
     }
 )  # fmt: skip
-INT_FIELDS = frozenset({"message_id", "user_id", "offset", "limit", "cache_time"})
+INT_FIELDS = frozenset(
+    {"message_id", "user_id", "offset", "limit", "cache_time", "message_thread_id"}
+)
 BOOL_FIELDS = frozenset(
     {
         "disable_notification",
@@ -60,6 +62,8 @@ METHODS: dict[str, Method] = {
     "deleteWebhook": m.delete_webhook,
     "getWebhookInfo": m.get_webhook_info,
     "sendMessage": m.send_message,
+    "sendDocument": m.send_document,
+    "getFile": m.get_file,
     "editMessageText": m.edit_message_text,
     "editMessageReplyMarkup": m.edit_message_reply_markup,
     "deleteMessage": m.delete_message,

@@ -88,8 +88,77 @@ def send_message(state: State, params: JSON, now: float) -> JSON:
         html=html,
         reply_markup=markup,
         link_preview_options=options if isinstance(options, dict) else None,
+        extra=_topic(state, chat, params),
     )
     return state.message_json(message)
+
+
+def _topic(state: State, chat: JSON, params: JSON) -> JSON:
+    """Return the topic fields of a message sent with message_thread_id (forums only)."""
+    thread = params.get("message_thread_id")
+    if thread is None:
+        return {}
+    if not chat.get("is_forum"):
+        raise bad_request("message thread not found")
+    return {"message_thread_id": int(str(thread)), "is_topic_message": True}
+
+
+# getFile serves files up to this size (the Bot API's documented limit for downloads).
+MAX_DOWNLOAD = 20 * 1024 * 1024
+
+
+def document_json(file_id: str, name: str, mime_type: str, size: int) -> JSON:
+    """Return a Document object."""
+    return {
+        "file_id": file_id,
+        "file_unique_id": f"u{file_id}",
+        "file_name": name,
+        "mime_type": mime_type,
+        "file_size": size,
+    }
+
+
+def send_document(state: State, params: JSON, now: float) -> JSON:
+    """sendDocument: an uploaded file (multipart) with an optional caption."""
+    chat = _target(state, params, create=True)
+    data = params.get("document")
+    if not isinstance(data, bytes | str) or not data:
+        raise bad_request("there is no document in the request")
+    body = data.encode() if isinstance(data, str) else data
+    name = str(params.get("document.filename") or "document")
+    mime = str(params.get("document.mime_type") or "application/octet-stream")
+    file_id = f"doc{next(state.file_ids)}"
+    state.files[file_id] = (name, mime, body)
+    caption = {"text": params.get("caption") or "", "parse_mode": params.get("parse_mode")}
+    text, entities, html = _text(caption) if caption["text"] else ("", [], None)
+    state.check_rate(chat, now)
+    message = state.new_message(
+        int(str(chat["id"])),
+        text,
+        from_bot=True,
+        entities=entities,
+        html=html,
+        reply_markup=_markup(params),
+        extra={"document": document_json(file_id, name, mime, len(body))},
+    )
+    return state.message_json(message)
+
+
+def get_file(state: State, params: JSON, now: float) -> JSON:
+    """getFile: where to download a file; refused over 20 MB, as Telegram does."""
+    file_id = str(params.get("file_id") or "")
+    found = state.files.get(file_id)
+    if found is None:
+        raise bad_request("invalid file_id")
+    announced = state.file_sizes.get(file_id, len(found[2]))
+    if announced > MAX_DOWNLOAD:
+        raise bad_request("file is too big")
+    return {
+        "file_id": file_id,
+        "file_unique_id": f"u{file_id}",
+        "file_size": announced,
+        "file_path": f"documents/{file_id}",
+    }
 
 
 def _own_message(state: State, params: JSON, verb: str) -> ChatMessage:

@@ -20,7 +20,7 @@ import threading
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from harness.botapi.dispatch import handle
 from harness.botapi.state import JSON, State
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from harness.botapi import FakeBotAPI
 
 _ROUTE = re.compile(r"/bot([^/]+)/([A-Za-z]+)")
+_FILE_ROUTE = re.compile(r"/file/bot([^/]+)/documents/([A-Za-z0-9_-]+)")
 # What a process outside this one may ask of the fake (see FakeBotAPI for each).
 CONTROL = frozenset(
     {
@@ -53,7 +54,12 @@ def parse_body(content_type: str, body: bytes, query: str) -> dict[str, object]:
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
         for part in message.iter_parts():
             name = part.get_param("name", header="content-disposition")
-            if name:
+            filename = part.get_filename()
+            if name and filename is not None:  # an uploaded file: its bytes, as sent
+                params[str(name)] = part.get_payload(decode=True) or b""
+                params[f"{name}.filename"] = filename
+                params[f"{name}.mime_type"] = part.get_content_type()
+            elif name:
                 params[str(name)] = part.get_content()
     else:
         params.update(parse_qsl(body.decode(), keep_blank_values=True))
@@ -81,6 +87,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         url = urlsplit(self.path)
+        download = _FILE_ROUTE.fullmatch(url.path)
+        if download is not None:
+            # PTB quotes the path, so the token's ":" arrives as %3A.
+            self._download(unquote(download.group(1)), download.group(2))
+            return
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         try:
@@ -103,6 +114,21 @@ class _Handler(BaseHTTPRequestHandler):
         self._reply(answer.status, answer.body)
 
     do_GET = do_POST
+
+    def _download(self, token: str, file_id: str) -> None:
+        """A file download, as from api.telegram.org/file/bot<token>/<file_path>."""
+        state = self.server.state
+        with state.cond:
+            found = state.files.get(file_id) if token == state.token else None
+        if found is None:
+            self._reply(404, {"ok": False, "error_code": 404, "description": "Not Found"})
+            return
+        data = found[2]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
 
     def _control(self, action: str, params: dict[str, object]) -> None:
         if action not in CONTROL:

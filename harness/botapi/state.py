@@ -192,6 +192,10 @@ class State:
         self.buckets: dict[object, TokenBucket] = {}
         self.webhook: JSON = {}
         self.poll_generation = 0
+        # Documents by file_id: (file name, MIME type, bytes); what getFile and downloads serve.
+        self.files: dict[str, tuple[str, str, bytes]] = {}
+        self.file_ids = itertools.count(1)
+        self.file_sizes: dict[str, int] = {}  # sizes announced larger than the bytes kept
         self.closed = False
 
     # -- chats -------------------------------------------------------------------------

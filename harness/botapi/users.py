@@ -41,11 +41,16 @@ class UserActions:
         *,
         owner: int | None = None,
         admins: Iterable[int] = (),
+        forum: bool = False,
     ) -> JSON:
-        """Return a group (-100... ids are supergroups) with its owner and admins."""
+        """Return a group (-100... ids are supergroups; `forum`: one with topics) with its
+        owner and admins."""
         kind = "supergroup" if str(chat_id).startswith("-100") else "group"
         with self.state.cond:
-            chat = self.state.add_chat({"id": chat_id, "type": kind, "title": title})
+            data: JSON = {"id": chat_id, "type": kind, "title": title}
+            if forum:
+                data["is_forum"] = True
+            chat = self.state.add_chat(data)
             self.set_admins(chat_id, list(admins), owner=owner)
             return chat
 
@@ -64,11 +69,18 @@ class UserActions:
             self.state.admins[chat_id] = (owner, list(user_ids))
 
     def send(
-        self, chat_id: int, text: str, *, user_id: int | None = None, reply_to: int | None = None
+        self,
+        chat_id: int,
+        text: str,
+        *,
+        user_id: int | None = None,
+        reply_to: int | None = None,
+        thread_id: int | None = None,
     ) -> ChatMessage:
         """A user writes `text` in a chat (a channel post in channels); return the message.
 
-        `reply_to` is the id of the message replied to (as when answering a ForceReply).
+        `reply_to` is the id of the message replied to (as when answering a ForceReply);
+        `thread_id` the forum topic it is written in.
         """
         state = self.state
         with state.cond:
@@ -85,6 +97,8 @@ class UserActions:
                 command = text.split(maxsplit=1)[0]
                 entities.append({"type": "bot_command", "offset": 0, "length": len(command)})
             extra: JSON = {}
+            if thread_id is not None:
+                extra.update(message_thread_id=thread_id, is_topic_message=True)
             if reply_to is not None:
                 replied = state.find_message(chat_id, reply_to)
                 if replied is None:
@@ -98,6 +112,52 @@ class UserActions:
             kind = "channel_post" if chat["type"] == "channel" else "message"
             state.push_update(kind, state.message_json(message))
             return message
+
+    def send_document(
+        self,
+        chat_id: int,
+        name: str,
+        data: bytes,
+        *,
+        mime_type: str = "application/octet-stream",
+        size: int | None = None,
+        caption: str = "",
+    ) -> ChatMessage:
+        """A user sends a file; `size` announces a larger one than `data` (a 30 MB upload)."""
+        state = self.state
+        with state.cond:
+            chat = state.chat(chat_id, create=True)
+            user_id = chat_id if chat["type"] == "private" else 1000
+            state.ensure_user(user_id, f"User {user_id}")
+            file_id = f"doc{next(state.file_ids)}"
+            state.files[file_id] = (name, mime_type, data)
+            announced = len(data) if size is None else size
+            if size is not None:
+                state.file_sizes[file_id] = size
+            document = {
+                "file_id": file_id,
+                "file_unique_id": f"u{file_id}",
+                "file_name": name,
+                "mime_type": mime_type,
+                "file_size": announced,
+            }
+            extra: JSON = {"document": document}
+            if caption:
+                extra["caption"] = caption
+            message = state.new_message(chat_id, "", from_bot=False, user_id=user_id, extra=extra)
+            state.push_update("message", state.message_json(message))
+            return message
+
+    def document(self, chat_id: int) -> tuple[str, bytes] | None:
+        """Return the file name and bytes of the bot's last document in the chat, or None."""
+        state = self.state
+        with state.cond:
+            for message in reversed(state.log.get(chat_id, [])):
+                found = message.extra.get("document") if message.from_bot else None
+                if isinstance(found, dict):
+                    name, _mime, data = state.files[str(found["file_id"])]
+                    return name, data
+        return None
 
     def press(
         self,

@@ -256,6 +256,7 @@ class Sender:
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=not row.link_previews),
                 reply_markup=_keyboard(row.buttons),
+                message_thread_id=row.thread_id,
             )
         except ChatMigrated as exc:
             await self._migrated(chat, exc.new_chat_id)

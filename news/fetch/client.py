@@ -7,6 +7,7 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from http import HTTPStatus
 from types import TracebackType
@@ -36,6 +37,15 @@ FEED_ACCEPT = (
 )
 HTML_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.8"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+PERMANENT = frozenset({301, 308})
+
+
+class _Moved(str):
+    """The target of a permanent redirect (301/308): a feed's new address."""
+
+    __slots__ = ()
+
+
 RETRYABLE = frozenset({429, 503})
 
 
@@ -103,13 +113,17 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         seen = {current}
+        permanent = True  # so far every hop moved for good
         for _ in range(self._settings.max_redirects + 1):
             outcome = await self._hop(current, headers)
             if isinstance(outcome, FetchResult):
                 log.debug(
                     "fetched url=%s status=%s bytes=%d", url, outcome.status, len(outcome.body)
                 )
+                if permanent and len(seen) > 1:
+                    return replace(outcome, moved_to=current)
                 return outcome
+            permanent = permanent and isinstance(outcome, _Moved)
             if outcome in seen:
                 raise TooManyRedirectsError(f"fetch: redirect loop at {outcome}")
             seen.add(outcome)
@@ -168,7 +182,8 @@ class Fetcher:
             if not location:
                 raise HTTPStatusError(f"fetch: HTTP {status} redirect without Location", status)
             # allow_file stays False: a remote server must never send us to the local disk.
-            return check_url(urljoin(str(response.url), location))
+            target = check_url(urljoin(str(response.url), location))
+            return _Moved(target) if status in PERMANENT else target
         retry_after = parse_retry_after(response.headers.get("retry-after"), datetime.now(UTC))
         if status != 304 and not 200 <= status < 300:
             raise _status_error(status, retry_after)

@@ -153,4 +153,7 @@ async def _queue(
         "created_at": now,
         "buttons": json.dumps(buttons) if buttons else None,
     }
-    await conn.execute(insert_ignore(conn.dialect.name, outbox, ["chat_id", "slot", "part"]), row)
+    # In a forum group an alert goes where the digests go: the topic it subscribed in.
+    topic = select(subscriptions.c.thread_id).where(subscriptions.c.chat_id == chat_id)
+    stmt = insert_ignore(conn.dialect.name, outbox, ["chat_id", "slot", "part"])
+    await conn.execute(stmt.values(**row, thread_id=topic.scalar_subquery()))

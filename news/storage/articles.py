@@ -493,3 +493,75 @@ async def window_candidates(
             dated[row.feed_id] = row.dated
             kept[row.feed_id] += 1
     return found, {feed_id: n - kept[feed_id] for feed_id, n in dated.items() if n > kept[feed_id]}
+
+
+@dataclass(frozen=True, slots=True)
+class WindowPool:
+    """One digest window's candidates for every feed at once (news.digests, many chats each
+    reading feeds of their own): per feed its newest recent articles (fetched_at, id
+    descending), and its newest old ones with how many old ones were left out."""
+
+    recent: dict[int, list[Article]]
+    older: dict[int, tuple[list[Article], int]]
+
+
+async def window_pool(
+    store: Store,
+    *,
+    since: datetime,
+    until: datetime,
+    dated_after: datetime,
+    per_feed: int,
+    per_feed_old: int,
+) -> WindowPool:
+    """Return the window's candidates of every feed, as window_candidates would give them for
+    any set of feeds: each feed's newest `per_feed` recent ones, and newest `per_feed_old` old."""
+    where = [
+        articles.c.fetched_at > since,
+        articles.c.fetched_at <= until,
+        articles.c.page_pending.is_(False),
+    ]
+    feed = articles.c.feed_id
+    ranked_recent = (
+        select(
+            articles.c.id,
+            func.row_number()
+            .over(partition_by=feed, order_by=(articles.c.fetched_at.desc(), articles.c.id.desc()))
+            .label("rank"),
+        )
+        .where(*where, articles.c.sort_at > dated_after)
+        .subquery()
+    )
+    recent_stmt = (
+        _with_feed_title()
+        .join(ranked_recent, ranked_recent.c.id == articles.c.id)
+        .where(ranked_recent.c.rank <= per_feed)
+        .order_by(articles.c.fetched_at.desc(), articles.c.id.desc())
+    )
+    ranked_old = (
+        select(
+            articles.c.id,
+            func.row_number()
+            .over(partition_by=feed, order_by=(articles.c.sort_at.desc(), articles.c.id.desc()))
+            .label("rank"),
+            func.count().over(partition_by=feed).label("dated"),
+        )
+        .where(*where, articles.c.sort_at <= dated_after)
+        .subquery()
+    )
+    old_stmt = (
+        _with_feed_title()
+        .add_columns(ranked_old.c.dated)
+        .join(ranked_old, ranked_old.c.id == articles.c.id)
+        .where(ranked_old.c.rank <= per_feed_old)
+    )
+    recent: dict[int, list[Article]] = {}
+    older: dict[int, tuple[list[Article], int]] = {}
+    async with store.connect() as conn:
+        for row in await conn.execute(recent_stmt):
+            recent.setdefault(row.feed_id, []).append(article_from_row(row))
+        for row in await conn.execute(old_stmt):
+            kept, dated = older.get(row.feed_id, ([], int(row.dated)))
+            kept.append(article_from_row(row))
+            older[row.feed_id] = (kept, dated)
+    return WindowPool(recent, {f: (kept, n - len(kept)) for f, (kept, n) in older.items()})

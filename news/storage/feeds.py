@@ -16,11 +16,24 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Row,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection
 
+from news.feedurl import url_key
 from news.models import Feed
 from news.storage.db import Store, insert_ignore
-from news.storage.tables import feeds
+from news.storage.tables import UTCDateTime, chat_sources, feeds, subscriptions
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +50,8 @@ _FEED_COLUMNS = (
     feeds.c.error_count,
     feeds.c.last_error,
     feeds.c.enabled,
+    feeds.c.is_default,
+    feeds.c.created_at,
 )
 
 
@@ -54,6 +69,8 @@ def _feed(row: Row[*tuple[Any, ...]]) -> Feed:
         error_count=row.error_count,
         last_error=row.last_error,
         enabled=bool(row.enabled),
+        is_default=bool(row.is_default),
+        created_at=row.created_at,
     )
 
 
@@ -64,24 +81,64 @@ async def add_feed(
     now: datetime,
     title: str | None = None,
     next_check_at: datetime | None = None,
+    default: bool = True,
 ) -> tuple[Feed, bool]:
     """Return the feed stored for `url` and whether this call created it (due at once or at
-    `next_check_at`)."""
+    `next_check_at`).
+
+    One feed per news.feedurl key: another spelling of a known feed returns that feed. A
+    `default` feed is one of the operator's: every subscriber gets it as a source (and can
+    remove it), and so does every new subscriber; a chat adding a feed for itself passes False.
+    """
+    key = url_key(url)
     values = {
         "url": url,
+        "url_key": key,
         "title": title,
         "enabled": True,
+        "is_default": default,
         "next_check_at": next_check_at or now,
         "error_count": 0,
         "created_at": now,
     }
-    stmt = insert_ignore(store.dialect, feeds, ["url"]).values(values).returning(feeds.c.id)
+    stmt = insert_ignore(store.dialect, feeds, ["url_key"]).values(values).returning(feeds.c.id)
     async with store.begin() as conn:
         created = (await conn.execute(stmt)).first() is not None
-        row = (await conn.execute(select(*_FEED_COLUMNS).where(feeds.c.url == url))).one()
+        row = (await conn.execute(select(*_FEED_COLUMNS).where(feeds.c.url_key == key))).first()
+        if row is None:  # a feed stored before migration 0007 under a spelling of its own
+            row = (await conn.execute(select(*_FEED_COLUMNS).where(feeds.c.url == url))).one()
+        if default and (created or not row.is_default):
+            await conn.execute(update(feeds).where(feeds.c.id == row.id).values(is_default=True))
+            await _give_everyone(conn, row.id, now)
+            row = (await conn.execute(select(*_FEED_COLUMNS).where(feeds.c.id == row.id))).one()
     if created:
-        log.info("feed added feed_id=%s url=%s", row.id, url)
+        log.info("feed added feed_id=%s url=%s default=%s", row.id, url, default)
     return _feed(row), created
+
+
+async def _give_everyone(conn: AsyncConnection, feed_id: int, now: datetime) -> None:
+    """Make a new default feed a source of every subscribed chat (as "all feeds" did)."""
+    # The WHERE is SQLite's: INSERT ... SELECT ... ON CONFLICT needs one to parse.
+    chats = select(
+        subscriptions.c.chat_id, literal(feed_id), literal(False), literal(now, UTCDateTime)
+    ).where(true())
+    stmt = insert_ignore(conn.dialect.name, chat_sources, ["chat_id", "feed_id"])
+    await conn.execute(stmt.from_select(["chat_id", "feed_id", "digest_only", "added_at"], chats))
+
+
+async def move_url(store: Store, feed_id: int, url: str) -> bool:
+    """Give a feed its new URL (it moved permanently); False when another feed has that URL."""
+    key = url_key(url)
+    async with store.begin() as conn:
+        taken = select(feeds.c.id).where(
+            or_(feeds.c.url == url, feeds.c.url_key == key), feeds.c.id != feed_id
+        )
+        if (await conn.execute(taken)).first() is not None:
+            return False
+        stmt = update(feeds).where(feeds.c.id == feed_id).values(url=url, url_key=key)
+        await conn.execute(stmt)
+    log.info("feed moved feed_id=%s url=%s", feed_id, url)
+    return True
 
 
 async def get_feed(store: Store, feed_id: int) -> Feed | None:
@@ -123,7 +180,7 @@ async def claim_due_feeds(
     if limit <= 0:
         return []
     lease_free = or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now)
-    candidates = select(feeds.c.id).where(feeds.c.enabled.is_(True), lease_free)
+    candidates = select(feeds.c.id).where(feeds.c.enabled.is_(True), lease_free, in_use())
     if not all_feeds:
         candidates = candidates.where(feeds.c.next_check_at <= (due_by or now))
     # SQLite's compiler leaves FOR UPDATE out; PostgreSQL skips rows another claimer holds.
@@ -147,6 +204,15 @@ async def claim_due_feeds(
     if claimed:
         log.debug("feeds claimed owner=%s count=%d", owner, len(claimed))
     return claimed
+
+
+def in_use() -> ColumnElement[bool]:
+    """Return the condition of a feed worth polling: a default one, or some chat's source.
+
+    A feed nobody reads any more is not polled; it stays, with its articles, for search.
+    """
+    used = exists().where(chat_sources.c.feed_id == feeds.c.id)
+    return or_(feeds.c.is_default.is_(True), used)
 
 
 async def renew_lease(

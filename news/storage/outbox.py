@@ -26,6 +26,7 @@ async def enqueue(
     now: datetime,
     kind: str = "digest",
     buttons: str | None = None,
+    thread_id: int | None = None,
 ) -> int:
     """Insert one pending row per part, skipping parts already queued; return how many were new.
 
@@ -49,6 +50,7 @@ async def enqueue(
             "next_attempt_at": now,
             "created_at": now,
             "buttons": buttons if index == len(parts) - 1 else None,
+            "thread_id": thread_id,
         }
         for index, text in enumerate(parts)
     ]
@@ -70,6 +72,7 @@ def _message(row: Row[Any]) -> OutboxMessage:
         next_attempt_at=row.next_attempt_at,
         last_error=row.last_error,
         buttons=row.buttons,
+        thread_id=row.thread_id,
     )
 
 
@@ -85,6 +88,7 @@ _COLUMNS = (
     _o.next_attempt_at,
     _o.last_error,
     _o.buttons,
+    _o.thread_id,
 )
 
 

@@ -10,12 +10,14 @@ guarded write matches nothing) and the row is planned again, fresh.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Row, and_, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from news.models import Subscription
+from news.storage import sources
 from news.storage.db import Store, insert_ignore
 from news.storage.tables import feeds, subscriptions
 
@@ -24,6 +26,14 @@ GROUP_TYPES = ("group", "supergroup")
 _CHUNK = 500
 
 _t = subscriptions.c
+
+
+async def _with_sources(conn: AsyncConnection, subs: list[Subscription]) -> list[Subscription]:
+    """Return the subscriptions with their chats' sources (chat_sources) as feed_ids."""
+    found = await sources.readings(conn, [sub.chat_id for sub in subs])
+    return [
+        replace(sub, feed_ids=found[sub.chat_id][0], muted=found[sub.chat_id][1]) for sub in subs
+    ]
 
 
 def _to_subscription(row: Row[tuple[object, ...]]) -> Subscription:
@@ -43,13 +53,17 @@ def _to_subscription(row: Row[tuple[object, ...]]) -> Subscription:
         last_digest_at=m["last_digest_at"],
         next_digest_at=m["next_digest_at"],
         title=m["title"],
+        thread_id=m["thread_id"],
     )
 
 
 async def read(conn: AsyncConnection, chat_id: int) -> Subscription | None:
     """Return the chat's subscription (active or not), or None if it never subscribed."""
     row = (await conn.execute(select(subscriptions).where(_t.chat_id == chat_id))).first()
-    return None if row is None else _to_subscription(row)
+    if row is None:
+        return None
+    [sub] = await _with_sources(conn, [_to_subscription(row)])
+    return sub
 
 
 async def insert(
@@ -65,8 +79,10 @@ async def insert(
     last_digest_at: datetime,
     next_digest_at: datetime | None,
     now: datetime,
+    thread_id: int | None = None,
 ) -> bool:
-    """Insert an active subscription with all feeds and no previews; False if the chat has one."""
+    """Insert an active subscription with the default feeds as sources (added to those the chat
+    has) and no previews; False if the chat has one."""
     values = {
         "chat_id": chat_id,
         "chat_type": chat_type,
@@ -82,16 +98,26 @@ async def insert(
         "next_digest_at": next_digest_at,
         "created_at": now,
         "updated_at": now,
+        "thread_id": thread_id,
     }
     stmt = insert_ignore(conn.dialect.name, subscriptions, ["chat_id"]).returning(_t.id)
-    return (await conn.execute(stmt, values)).first() is not None
+    created = (await conn.execute(stmt, values)).first() is not None
+    if created:
+        await sources.add_defaults(conn, chat_id, now)
+    return created
 
 
 async def set_chat(
-    conn: AsyncConnection, chat_id: int, *, chat_type: str, title: str | None, now: datetime
+    conn: AsyncConnection,
+    chat_id: int,
+    *,
+    chat_type: str,
+    title: str | None,
+    now: datetime,
+    thread_id: int | None = None,
 ) -> None:
-    """Record the chat's current type and title."""
-    values = {"chat_type": chat_type, "title": title, "updated_at": now}
+    """Record the chat's current type, title and topic."""
+    values = {"chat_type": chat_type, "title": title, "updated_at": now, "thread_id": thread_id}
     await conn.execute(update(subscriptions).where(_t.chat_id == chat_id).values(values))
 
 
@@ -104,9 +130,11 @@ async def reactivate(
     last_digest_at: datetime,
     next_digest_at: datetime | None,
     now: datetime,
+    thread_id: int | None = None,
 ) -> bool:
     """Switch an inactive subscription back on; return False when it was active already."""
     values = {
+        "thread_id": thread_id,
         "chat_type": chat_type,
         "title": title,
         "updated_at": now,
@@ -148,7 +176,6 @@ async def save_settings(conn: AsyncConnection, sub: Subscription, *, now: dateti
         "timezone": sub.timezone,
         "frequency": sub.frequency,
         "max_articles": sub.max_articles,
-        "feed_ids": None if sub.feed_ids is None else ",".join(map(str, sub.feed_ids)),
         "link_previews": sub.link_previews,
         "next_digest_at": sub.next_digest_at,
         "lease_until": None,
@@ -167,6 +194,7 @@ async def move_chat(
     """
     if await read(conn, old_chat_id) is None:
         return False
+    await sources.move(conn, old_chat_id, new_chat_id)
     if await read(conn, new_chat_id) is not None:
         await conn.execute(subscriptions.delete().where(_t.chat_id == old_chat_id))
         return False
@@ -209,7 +237,7 @@ async def list_active(store: Store) -> list[Subscription]:
     """Return every active subscription, oldest first."""
     async with store.connect() as conn:
         rows = await conn.execute(select(subscriptions).where(_t.active).order_by(_t.id))
-        return [_to_subscription(row) for row in rows]
+        return await _with_sources(conn, [_to_subscription(row) for row in rows])
 
 
 async def claim_due(
@@ -239,7 +267,8 @@ async def claim_due(
     )
     async with store.begin() as conn:
         rows = (await conn.execute(stmt)).fetchall()
-    return sorted((_to_subscription(row) for row in rows), key=lambda s: s.id)
+        subs = sorted((_to_subscription(row) for row in rows), key=lambda s: s.id)
+        return await _with_sources(conn, subs)
 
 
 async def advance(

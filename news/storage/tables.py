@@ -96,6 +96,9 @@ feeds = Table(
     Column("lease_owner", Text),
     Column("lease_until", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
+    # Migration 0007: news.feedurl's key, unique (an index); the operator's default set.
+    Column("url_key", Text),
+    Column("is_default", Boolean, nullable=False, default=False),
 )
 
 articles = Table(
@@ -137,13 +140,14 @@ subscriptions = Table(
     Column("timezone", Text, nullable=False),
     Column("frequency", Text, nullable=False, default="daily"),
     Column("max_articles", Integer, nullable=False, default=10),
-    Column("feed_ids", Text),
+    Column("feed_ids", Text),  # unused since migration 0007: chat_sources holds a chat's feeds
     Column("link_previews", Boolean, nullable=False, default=False),
     Column("last_digest_at", UTCDateTime),
     Column("next_digest_at", UTCDateTime),
     Column("lease_until", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("thread_id", BigInteger),  # migration 0007: the forum topic digests go to
 )
 
 outbox = Table(
@@ -164,6 +168,7 @@ outbox = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("sent_at", UTCDateTime),
     Column("buttons", Text),  # the inline keyboard, JSON [[[text, callback data], ...], ...]
+    Column("thread_id", BigInteger),  # migration 0007: the forum topic it goes to
     UniqueConstraint("chat_id", "slot", "part", name="uq_outbox_chat_slot_part"),
 )
 
@@ -205,4 +210,23 @@ alert_hits = Table(
     Column("alert_id", Integer, ForeignKey("alerts.id", ondelete="CASCADE")),
     Column("folded", Boolean, nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
+)
+
+# Migration 0007: the feeds each chat reads (see the migration's docstring).
+chat_sources = Table(
+    "chat_sources",
+    metadata,
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("feed_id", Integer, ForeignKey("feeds.id", ondelete="CASCADE"), primary_key=True),
+    Column("muted_until", UTCDateTime),
+    Column("digest_only", Boolean, nullable=False, default=False),
+    Column("added_at", UTCDateTime, nullable=False),
+)
+
+source_adds = Table(
+    "source_adds",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
 )

@@ -8,7 +8,7 @@ from bot.app import NewsApp
 from harness.botapi import FakeBotAPI
 from news import words
 from news.storage.db import Store
-from news.storage.feeds import add_feed
+from news.storage.feeds import add_feed, list_feeds
 from news.storage.subscriptions import get_subscription
 from tests.bot.conftest import USER, Clock, add_articles, press, reply, say
 
@@ -108,7 +108,8 @@ async def test_settings_keyboard_edits_one_message(
         "twice",
         ("07:00", "08:00"),
     )
-    assert (sub.max_articles, sub.link_previews, sub.feed_ids) == (5, True, None)
+    assert (sub.max_articles, sub.link_previews) == (5, True)
+    assert sub.feed_ids == tuple(f.id for f in await list_feeds(store))
 
 
 async def test_settings_typed_and_time_zone_reply(
@@ -179,10 +180,12 @@ async def test_feeds_lists_sources_with_last_read(
     bot: NewsApp, bot_api: FakeBotAPI, store: Store, clock: Clock
 ) -> None:
     [none] = await say(bot_api, USER, "/feeds")
-    assert none == words.NO_FEEDS
+    assert none == "You have no sources yet. Add one: /add https://example.com."
+    await say(bot_api, USER, "/subscribe")
+    # An operator's feed added later reaches every subscriber; /feeds is /sources.
     await add_feed(store, "https://a.example/feed", now=clock(), title="Alpha & Co")
     [listing] = await say(bot_api, USER, "/feeds")
-    assert listing == "Sources (last read)\n1. Alpha & Co — not read yet"
+    assert listing == "Your sources (1)\n1. Alpha & Co\n   not read yet · 0 this week"
     assert 'href="https://a.example/feed"' in str(bot_api.sent(USER)[-1].html)
 
 

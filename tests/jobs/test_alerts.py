@@ -20,6 +20,7 @@ from news.models import ParsedEntry
 from news.settings import Settings
 from news.storage import articles as article_store
 from news.storage import feeds as feed_store
+from news.storage import sources as source_store
 from news.storage.db import Store
 from news.storage.tables import articles, outbox
 from tests.jobs.test_deliver import subscribed
@@ -154,3 +155,18 @@ async def test_the_same_alert_twice_and_the_limit(store: Store) -> None:
         await add_alert(store, CHAT, f"word{n}", now=NOW)
     with pytest.raises(ValueError, match="20 alerts already"):
         await add_alert(store, CHAT, "one more", now=NOW)
+
+
+async def test_a_source_read_only_in_digest_raises_no_alert(
+    any_store: Store, settings: Settings
+) -> None:
+    await add_alert(any_store, CHAT, "eclipse", now=NOW)
+    await add_alert(any_store, OTHER, "eclipse", now=NOW)
+    await store_stories(any_store, ["Eclipse seen from the coast"], feed="quiet")
+    [quiet] = [f for f in await feed_store.list_feeds(any_store) if f.title == "Quiet"]
+    async with any_store.begin() as conn:
+        await source_store.add(conn, CHAT, [quiet.id], NOW)
+    await source_store.update_source(any_store, CHAT, quiet.id, digest_only=True)
+    await summarize_pending(any_store, settings, now=lambda: NOW)
+    queued = await alert_rows(any_store)
+    assert [chat for chat, _, _, _ in queued] == [OTHER]

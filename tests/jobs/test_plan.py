@@ -7,7 +7,9 @@ from sqlalchemy import func, select, update
 
 from jobs.plan import SETTLE, plan_due_digests
 from news.digests import ARCHIVE_PER_SOURCE
+from news.feedurl import url_key
 from news.settings import Settings
+from news.storage import feeds as feed_store
 from news.storage.db import Store, open_store
 from news.storage.subscriptions import claim_due, get_subscription
 from news.storage.tables import articles, feeds, outbox, subscriptions
@@ -20,10 +22,13 @@ _ids = itertools.count(1)
 
 
 async def add_feed(store: Store, feed_id: int, title: str) -> None:
+    """Store an operator's feed with this id: every subscriber (and new one) reads it."""
+    url = f"http://127.0.0.1/{feed_id}.xml"
     async with store.begin() as conn:
         await conn.execute(feeds.insert().values(
-            id=feed_id, url=f"http://127.0.0.1/{feed_id}.xml", title=title,
+            id=feed_id, url=url, url_key=url_key(url), title=title,
             next_check_at=SUBSCRIBED, created_at=SUBSCRIBED))  # fmt: skip
+    await feed_store.add_feed(store, url, now=SUBSCRIBED)  # default: given to every chat
 
 
 async def add_article(store: Store, feed_id: int, title: str, fetched_at: datetime) -> None:

@@ -36,7 +36,7 @@ async def add_feeds(store: Store, *ids: int) -> None:
         await conn.execute(
             feeds.insert(),
             [{"id": i, "url": f"http://127.0.0.1/{i}.xml", "next_check_at": NOW,
-              "created_at": NOW} for i in ids],
+              "created_at": NOW, "is_default": True} for i in ids],
         )  # fmt: skip
 
 
@@ -47,7 +47,7 @@ async def test_subscribe_creates_an_active_subscription_with_defaults(any_store:
     assert got.chat_id == 42
     assert got.digest_times == ("08:00",)
     assert got.frequency == "daily"
-    assert got.feed_ids is None
+    assert got.feed_ids == ()  # no feeds yet: a new subscriber starts with the default ones
     assert not got.link_previews
     assert got.next_digest_at == datetime(2026, 1, 10, 7, 0, tzinfo=UTC)  # 08:00 in Berlin
     # The first digest covers the last 24 hours, so it is not empty.
@@ -141,7 +141,7 @@ async def test_update_feed_ids_all_and_some(any_store: Store) -> None:
     unchanged = await update_subscription(any_store, 42, now=NOW, max_articles=3)
     assert unchanged.feed_ids == (1, 3)
     every = await update_subscription(any_store, 42, now=NOW, feed_ids=None)
-    assert every.feed_ids is None
+    assert every.feed_ids == (1, 2, 3)
 
 
 @pytest.mark.parametrize(
