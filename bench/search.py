@@ -228,6 +228,7 @@ def render(results: Results, args: argparse.Namespace) -> str:
         for b, (_, loaded, _) in results.items()
     ]
     lines += [note for _, _, notes in results.values() for note in notes]
+    lines.append("How it grows with the archive: bench/results/search-growth.md.")
     load = os.getloadavg()[0]
     lines.append(f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the end.")
     lines.append("Command: `python -m bench.search " + " ".join(sys.argv[1:]) + "`")
