@@ -448,6 +448,41 @@ async def test_postgres_window_widens_until_it_is_full(pg_store: Store) -> None:
     assert await ids(100) == everything
 
 
+async def test_postgres_walks_back_for_a_very_common_word(pg_store: Store) -> None:
+    # "storm" is in the 30 oldest articles, "calm" in the 10 newest. Once ANALYZE has counted
+    # them, "storm" is common enough to be walked newest first, but the newest span holds none:
+    # the search falls back to the GIN steps and still finds the newest storms.
+    stories = [("Storm" if n < 30 else "Calm", f"Day {n}.") for n in range(40)]
+    await fill(pg_store, stories)  # stored in order: ids grow with n
+    async with pg_store.begin() as conn:
+        await conn.exec_driver_sql("ANALYZE articles")
+        ids = [
+            row[0]
+            for row in await conn.execute(text("SELECT id, title FROM articles ORDER BY id"))
+        ]
+        titles = dict((await conn.execute(text("SELECT id, title FROM articles"))).all())
+
+    async def found(word: str, window: int) -> list[int]:
+        async with pg_store.read_only() as conn:
+            rows = await search_pg.page(
+                conn,
+                parse_query(word),
+                window=window,
+                limit=100,
+                offset=0,
+                columns="a.id, a.fetched_at",
+                first_span=5,
+            )
+        return sorted(row[0] for row in rows)
+
+    newest = {
+        word: [i for i in ids if titles[i] == word.capitalize()] for word in ("storm", "calm")
+    }
+    assert await found("calm", 2) == newest["calm"][-2:]
+    assert await found("storm", 2) == newest["storm"][-2:]
+    assert await found("storm", 100) == newest["storm"]
+
+
 async def test_phrase_deep_in_a_very_long_article_is_found(any_store: Store) -> None:
     # On PostgreSQL such a tsvector is too big for the row even with STORAGE MAIN: it goes out
     # of line, and the phrase check still reads it.
