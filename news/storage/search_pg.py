@@ -15,8 +15,8 @@ queries take one statement. Plain index scans are switched off: ordering by id D
 the planner walk the primary key backwards testing every row's tsvector, which for a phrase of
 two common words (whose selectivity it cannot estimate) means the whole table. The one
 exception is a word ANALYZE saw in so many articles that its GIN posting list is longer than a
-walk back to the window's 500th match: that step walks the primary key, newest first, within
-the span sized for the window (falling back to the bitmap steps if the span falls short). So is JIT
+walk back to the window's last match: that step walks the primary key, newest first, within
+the span sized for the window (then the bitmap steps, if the span falls short). So is JIT
 compilation, which costs more than these plans take. Only the window's rows are ranked, and
 only the page's rows are joined to their feeds. A phrase's GIN lookup finds the articles
 holding all its words, whose tsvectors are then read to check positions: the tsvector is kept
@@ -58,12 +58,11 @@ HEADROOM = 1.5
 # A first step that projects at most this many matches in all articles reads them all at once:
 # as cheap as a density-sized middle step, whose primary-key range would be large.
 ALL_MATCHES = 2_000
-# A word in more than this many articles per window's worth of them is found by walking the
-# newest articles (the primary key, newest first) instead of reading its whole GIN posting
-# list: density² x articles > WALK_COST x window, i.e. when the posting list is longer than
-# WALK_COST times the rows the walk reads (a walked row costs about as much as that many
-# posting-list entries: bench/results/search-growth.md). The walk's cost does not grow with
-# the archive, the posting list's does.
+# A word so common that its GIN posting list (share x articles entries) is longer than
+# WALK_COST times the rows a walk back to the window's last match reads (window / share) is
+# found by that walk instead: share² x articles > WALK_COST x window. A walked row costs about
+# as much as WALK_COST posting-list entries (bench/results/search-growth.md); the walk's cost
+# does not grow with the archive, the posting list's does.
 WALK_COST = 4
 # How long the lexeme frequencies ANALYZE keeps (pg_stats) are reused.
 STATS_SECONDS = 600.0
