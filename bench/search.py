@@ -34,6 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Text, cast, select, text
+from sqlalchemy.engine import make_url
 
 from bench.report import publish
 from bench.search_data import Corpus, load_postgres, load_sqlite, pg_database, pick_queries
@@ -41,7 +42,7 @@ from news.query import parse_query
 from news.search import PER_PAGE, search_page
 from news.settings import async_database_url
 from news.storage import search_pg
-from news.storage.db import Store, open_store
+from news.storage.db import Store, make_store, open_store
 from news.storage.search import find as find_articles
 from news.storage.search import fts5_match
 
@@ -112,35 +113,61 @@ async def _one_query(
 
 
 async def measure(
-    store: Store, queries: dict[str, list[str]], args: argparse.Namespace
-) -> list[list[str]]:
-    """Return table rows: class, newsbot p50/p95, goal, database and all-time p50/p95."""
+    stores: dict[str, Store], queries: dict[str, list[str]], args: argparse.Namespace
+) -> dict[str, list[list[str]]]:
+    """Return each store's table rows: class, newsbot p50/p95, goal, database and all-time.
+
+    The stores take turns query by query, so that every one sees the same machine load.
+    """
     now = datetime.now(UTC)
-    rows = []
+    rows: dict[str, list[list[str]]] = {label: [] for label in stores}
     for name, items in queries.items():
-        ours: list[float] = []
-        database: list[float] = []
-        textbook: list[float] = []
+        samples = {label: ([], [], []) for label in stores}
         for query in items:
-            o, d, t = await _one_query(store, query, now, args)
-            ours, database, textbook = ours + o, database + d, textbook + t
-        p95 = _p(ours, 95)
-        cells = [f"{_p(ours, 50):.1f}", f"{p95:.1f}", "met" if p95 < GOAL_MS else "**missed**"]
-        cells += [f"{_p(database, 50):.1f}", f"{_p(database, 95):.1f}"]
-        cells += (
-            [f"{_p(textbook, 50):.1f}", f"{_p(textbook, 95):.1f}"]
-            if len(textbook) > 1
-            else ["-", "-"]
-        )
-        rows.append([name, *cells])
+            for label, store in stores.items():
+                found = await _one_query(store, query, now, args)
+                for kept, new in zip(samples[label], found, strict=True):
+                    kept.extend(new)
+        for label, (ours, database, textbook) in samples.items():
+            rows[label].append([name, *_cells(ours, database, textbook)])
     return rows
+
+
+def _cells(ours: list[float], database: list[float], textbook: list[float]) -> list[str]:
+    p95 = _p(ours, 95)
+    cells = [f"{_p(ours, 50):.1f}", f"{p95:.1f}", "met" if p95 < GOAL_MS else "**missed**"]
+    cells += [f"{_p(database, 50):.1f}", f"{_p(database, 95):.1f}"]
+    if len(textbook) > 1:
+        return [*cells, f"{_p(textbook, 50):.1f}", f"{_p(textbook, 95):.1f}"]
+    return [*cells, "-", "-"]
+
+
+SETTINGS = ("shared_buffers", "effective_cache_size", "random_page_cost", "work_mem", "jit")
+STORAGE = text("""SELECT a.attstorage::text,
+    coalesce(array_to_string(i.reloptions, ','), 'defaults')
+FROM pg_attribute a, pg_class i
+WHERE a.attrelid = 'articles'::regclass AND a.attname = 'tsv' AND i.relname = 'ix_articles_tsv'""")
+STORAGE_NAMES = {"m": "MAIN", "x": "EXTENDED", "e": "EXTERNAL", "p": "PLAIN"}
+
+
+async def describe(store: Store) -> str:
+    """Return the PostgreSQL server's version and settings, and how the tsvector is stored."""
+    async with store.read_only() as conn:
+        version = (await conn.execute(text("SHOW server_version"))).scalar()
+        shown = [f"{n}={(await conn.execute(text(f'SHOW {n}'))).scalar()}" for n in SETTINGS]
+        storage, index = (await conn.execute(STORAGE)).one()
+    return (
+        f"PostgreSQL {version}, {', '.join(shown)} (search sets work_mem and jit per "
+        f"transaction); tsv STORAGE {STORAGE_NAMES.get(storage, storage)}, GIN index {index}"
+    )
 
 
 async def run_backend(
     backend: str, corpus: Corpus, args: argparse.Namespace
-) -> tuple[list[list[str]], float]:
-    """Return the table rows of one backend and the load time in seconds (0 when reused)."""
+) -> tuple[dict[str, list[list[str]]], float, list[str]]:
+    """Return the table rows per database, the load time in seconds (0 when reused), notes."""
     start = time.perf_counter()
+    urls = {}
     if backend == "sqlite":
         path = Path(args.data_dir) / f"search-{args.articles}.db"
         fresh = not (args.reuse and path.exists())
@@ -148,22 +175,37 @@ async def run_backend(
             path.unlink(missing_ok=True)
             await (await open_store(f"sqlite:///{path}")).close()
             await asyncio.to_thread(load_sqlite, path, corpus, args.articles)
-        url = f"sqlite:///{path}"
+        urls[backend] = f"sqlite:///{path}"
     else:
         url, fresh = await pg_database(PG_URL, f"newsbot_bench_{args.articles}", args.reuse)
         await (await open_store(url)).close()
         if fresh:
             await load_postgres(url, corpus, args.articles)
+        urls[backend] = url
+        for compare in args.pg_compare:  # LABEL=DATABASE, as it is: not migrated, not loaded
+            label, _, name = compare.partition("=")
+            urls[f"{backend} ({label})"] = (
+                make_url(url).set(database=name).render_as_string(hide_password=False)
+            )
     loaded = time.perf_counter() - start if fresh else 0.0
-    store = await open_store(async_database_url(url))
+    stores = {label: make_store(async_database_url(u)) for label, u in urls.items()}
     try:
+        notes = (
+            []
+            if backend == "sqlite"
+            else [f"{label}: {await describe(store)}." for label, store in stores.items()]
+        )
         queries = pick_queries(corpus, per_class=args.queries).classes
-        return await measure(store, queries, args), loaded
+        return await measure(stores, queries, args), loaded, notes
     finally:
-        await store.close()
+        for store in stores.values():
+            await store.close()
 
 
-def render(results: dict[str, tuple[list[list[str]], float]], args: argparse.Namespace) -> str:
+Results = dict[str, tuple[dict[str, list[list[str]]], float, list[str]]]
+
+
+def render(results: Results, args: argparse.Namespace) -> str:
     """Return the markdown report."""
     lines = [
         f"# Search latency, {args.articles:,} articles",
@@ -176,14 +218,17 @@ def render(results: dict[str, tuple[list[list[str]], float]], args: argparse.Nam
         "| all-time p50 | all-time p95 |",
         "| --- | --- | ---: | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
-    for backend, (rows, _) in results.items():
-        lines += [f"| {backend} | " + " | ".join(row) + " |" for row in rows]
+    for tables, _, _ in results.values():
+        for label, rows in tables.items():
+            lines += [f"| {label} | " + " | ".join(row) + " |" for row in rows]
     doc = (__doc__ or "").split("\n\n")
     lines += ["", "\n\n".join(doc[1:4]), ""]
     lines += [
         f"Load time {b}: {loaded:.0f} s." if loaded else f"{b}: database reused (--reuse)."
-        for b, (_, loaded) in results.items()
+        for b, (_, loaded, _) in results.items()
     ]
+    lines += [note for _, _, notes in results.values() for note in notes]
+    lines.append("How it grows with the archive: bench/results/search-growth.md.")
     load = os.getloadavg()[0]
     lines.append(f"Machine: {os.cpu_count()} cores, load average {load:.1f} at the end.")
     lines.append("Command: `python -m bench.search " + " ".join(sys.argv[1:]) + "`")
@@ -201,6 +246,13 @@ def main() -> None:
     parser.add_argument("--data-dir", default="data/bench")
     parser.add_argument(
         "--reuse", action="store_true", help="reuse the databases of an earlier run of this size"
+    )
+    parser.add_argument(
+        "--pg-compare",
+        action="append",
+        default=[],
+        metavar="LABEL=DATABASE",
+        help="also measure this PostgreSQL database (same server, same data), side by side",
     )
     parser.add_argument("--out", default="bench/results/search.md")
     args = parser.parse_args()

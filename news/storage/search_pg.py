@@ -13,9 +13,14 @@ When the density seen promises few matches in all (ALL_MATCHES), the first state
 the older articles too, straight from the GIN index: rare words, phrases and most two-word
 queries take one statement. Plain index scans are switched off: ordering by id DESC would let
 the planner walk the primary key backwards testing every row's tsvector, which for a phrase of
-two common words (whose selectivity it cannot estimate) means the whole table. So is JIT
+two common words (whose selectivity it cannot estimate) means the whole table. The one
+exception is a word ANALYZE saw in so many articles that its GIN posting list is longer than a
+walk back to the window's last match: that step walks the primary key, newest first, within
+the span sized for the window (then the bitmap steps, if the span falls short). So is JIT
 compilation, which costs more than these plans take. Only the window's rows are ranked, and
-only the page's rows are joined to their feeds.
+only the page's rows are joined to their feeds. A phrase's GIN lookup finds the articles
+holding all its words, whose tsvectors are then read to check positions: the tsvector is kept
+in the article's row (migration 0006), so each such check reads one page.
 """
 
 from __future__ import annotations
@@ -53,6 +58,12 @@ HEADROOM = 1.5
 # A first step that projects at most this many matches in all articles reads them all at once:
 # as cheap as a density-sized middle step, whose primary-key range would be large.
 ALL_MATCHES = 2_000
+# A word so common that its GIN posting list (share x articles entries) is longer than
+# WALK_COST times the rows a walk back to the window's last match reads (window / share) is
+# found by that walk instead: share² x articles > WALK_COST x window. A walked row costs about
+# as much as WALK_COST posting-list entries (bench/results/search-growth.md); the walk's cost
+# does not grow with the archive, the posting list's does.
+WALK_COST = 4
 # How long the lexeme frequencies ANALYZE keeps (pg_stats) are reused.
 STATS_SECONDS = 600.0
 # Exact (not lossy) bitmaps for a word in a fifth of a million articles.
@@ -108,18 +119,20 @@ def _setup(parsed: ParsedQuery, now: datetime | None) -> Select[Any]:
 
 
 @cache
-def step_statement(columns: str, feed_filter: bool) -> TextualSelect:
+def step_statement(columns: str, feed_filter: bool, walk: bool = False) -> TextualSelect:
     """Return one step: :query, ids in (:low, :top], :window, :limit, :offset.
 
     When the range (:low, :top] holds at most :few matches, the older articles (ids up to
     :low) are searched in the same statement. `columns` are of articles `a` and feeds `f`;
     rows end with the matches found in the range (near) and in the whole window (found).
+    A `walk` step may read the range in id order (newest first), stopping at :window matches.
     """
     feeds = " AND feed_id = ANY(CAST(:feed_ids AS int[]))" if feed_filter else ""
+    order = "id" if walk else "id + 0"
     statement = f"""WITH recent AS MATERIALIZED (
     SELECT id, tsv FROM articles
     WHERE tsv @@ {_QUERY} AND id > :low AND id <= :top{feeds}
-    ORDER BY id + 0 DESC LIMIT :window),
+    ORDER BY {order} DESC LIMIT :window),
 older AS MATERIALIZED (
     SELECT id, tsv FROM articles
     WHERE (SELECT count(*) FROM recent) <= :few AND tsv @@ {_QUERY} AND id <= :low{feeds}
@@ -199,6 +212,26 @@ async def _steps(
     return rows
 
 
+_WALK = select(
+    func.set_config("enable_indexscan", "on", True),
+    func.set_config("enable_bitmapscan", "off", True),
+)
+_NO_WALK = select(
+    func.set_config("enable_indexscan", "off", True),
+    func.set_config("enable_bitmapscan", "on", True),
+)
+
+
+async def _walk(
+    conn: AsyncConnection, statement: TextualSelect, step: dict[str, object]
+) -> Sequence[Row[Any]]:
+    """Return the rows of one step that walks its id range newest first (plain index scans)."""
+    await conn.execute(_WALK)
+    rows = (await conn.execute(statement, step)).all()
+    await conn.execute(_NO_WALK)
+    return rows
+
+
 async def page(
     conn: AsyncConnection,
     parsed: ParsedQuery,
@@ -227,6 +260,14 @@ async def page(
     values: dict[str, object] = {"query": query, "limit": limit, "offset": offset}
     if feed_ids is not None:
         values["feed_ids"] = [int(i) for i in feed_ids]
+    if density and density * density * top > WALK_COST * window:
+        rows = await _walk(
+            conn,
+            step_statement(columns, feed_ids is not None, walk=True),
+            {**values, "low": max(0, top - first_span), "top": top, "window": window, "few": -1},
+        )
+        if rows[0].found >= window or top <= first_span:
+            return [row for row in rows if row.score is not None]
     statement = step_statement(columns, feed_ids is not None)
     # Few matches among the newest articles: all the older ones are cheap to read too.
     few = all_matches * first_span // top

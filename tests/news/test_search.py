@@ -448,6 +448,73 @@ async def test_postgres_window_widens_until_it_is_full(pg_store: Store) -> None:
     assert await ids(100) == everything
 
 
+async def test_postgres_walks_back_for_a_very_common_word(pg_store: Store) -> None:
+    # "storm" is in the 30 oldest articles, "calm" in the 10 newest. Once ANALYZE has counted
+    # them, "storm" is common enough to be walked newest first, but the newest span holds none:
+    # the search falls back to the GIN steps and still finds the newest storms.
+    stories = [("Storm" if n < 30 else "Calm", f"Day {n}.") for n in range(40)]
+    await fill(pg_store, stories)  # stored in order: ids grow with n
+    async with pg_store.begin() as conn:
+        await conn.exec_driver_sql("ANALYZE articles")
+        ids = [
+            row[0]
+            for row in await conn.execute(text("SELECT id, title FROM articles ORDER BY id"))
+        ]
+        titles = dict((await conn.execute(text("SELECT id, title FROM articles"))).all())
+
+    async def found(word: str, window: int) -> list[int]:
+        async with pg_store.read_only() as conn:
+            rows = await search_pg.page(
+                conn,
+                parse_query(word),
+                window=window,
+                limit=100,
+                offset=0,
+                columns="a.id, a.fetched_at",
+                first_span=5,
+            )
+        return sorted(row[0] for row in rows)
+
+    newest = {
+        word: [i for i in ids if titles[i] == word.capitalize()] for word in ("storm", "calm")
+    }
+    assert await found("calm", 2) == newest["calm"][-2:]
+    assert await found("storm", 2) == newest["storm"][-2:]
+    assert await found("storm", 100) == newest["storm"]
+
+
+async def test_phrase_deep_in_a_very_long_article_is_found(any_store: Store) -> None:
+    # On PostgreSQL such a tsvector is too big for the row even with STORAGE MAIN: it goes out
+    # of line, and the phrase check still reads it.
+    filler = " ".join(f"word{n} alpha{n % 97}." for n in range(4_000))
+    await fill(
+        any_store,
+        [("Long read", f"{filler} The harbour bridge reopened."), ("Short", "Bridge harbour.")],
+    )
+    found = await search(any_store, '"harbour bridge"')
+    assert [hit.article.title for hit in found] == ["Long read"]
+
+
+async def test_postgres_keeps_the_tsvector_in_the_row_and_no_pending_list(pg_store: Store) -> None:
+    # Migration 0006: a phrase check reads the article's own page, not TOAST; new articles go
+    # straight into the GIN index, so no search scans a pending list.
+    async with pg_store.connect() as conn:
+        storage = (
+            await conn.execute(
+                text(
+                    "SELECT attstorage::text FROM pg_attribute"
+                    " WHERE attrelid = 'articles'::regclass AND attname = 'tsv'"
+                )
+            )
+        ).scalar()
+        options = (
+            await conn.execute(
+                text("SELECT reloptions FROM pg_class WHERE relname = 'ix_articles_tsv'")
+            )
+        ).scalar()
+    assert (storage, options) == ("m", ["fastupdate=off"])
+
+
 async def test_search_sees_what_was_stored_after_earlier_searches(any_store: Store) -> None:
     # Search keeps its connections between requests: none may hold on to an old snapshot.
     feed_id = await fill(any_store, [("Storm", "Wind.")])
