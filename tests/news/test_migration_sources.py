@@ -24,7 +24,7 @@ def migrate(connection: Connection, revision: str, *, down: bool = False) -> Non
 
 async def test_existing_subscribers_keep_their_feeds(any_store: Store) -> None:
     async with any_store.begin() as conn:
-        await conn.run_sync(migrate, "0005", down=True)
+        await conn.run_sync(migrate, "0006", down=True)
         for n, url in enumerate(
             ["https://a.example/feed", "https://b.example/rss", "http://A.example/feed/"], 1
         ):

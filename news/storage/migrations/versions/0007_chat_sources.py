@@ -28,7 +28,7 @@ from alembic import op
 from news.feedurl import url_key
 
 revision = "0007"
-down_revision = "0005"  # TEMPORARY: "0006" once that branch is merged
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
