@@ -21,7 +21,8 @@ import re
 from bisect import bisect_left
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from itertools import chain, count
+from typing import Generic, TypeVar, cast
 
 from news.models import ParsedQuery, Term
 from news.query import STOP_WORDS
@@ -61,7 +62,8 @@ class Document:
     fields: tuple[tuple[str | None, ...], ...]
     positions: dict[str, list[_Position]]
     sorted_stems: list[str]
-    prefix_keys: frozenset[str]  # the keys prefix queries are indexed under
+    terms: frozenset[str]  # the stems it holds
+    keys: frozenset[str]  # the stems and the keys prefix queries are indexed under
 
 
 def document(stemmer: int, *fields: str | None) -> Document:
@@ -77,12 +79,13 @@ def document(stemmer: int, *fields: str | None) -> Document:
         for index, stem in enumerate(row):
             if stem is not None:
                 positions.setdefault(stem, []).append((number, index))
-    prefix_keys = frozenset(
+    terms = frozenset(positions)
+    keys = terms.union(
         _PREFIX_MARK + stem[:size]
         for stem in positions
         for size in range(MIN_PREFIX_KEY, min(len(stem), PREFIX_KEY) + 1)
     )
-    return Document(tuple(map(tuple, stemmed)), positions, sorted(positions), prefix_keys)
+    return Document(tuple(map(tuple, stemmed)), positions, sorted(positions), terms, keys)
 
 
 def _concatenated(fields: list[list[str | None]]) -> list[str | None]:
@@ -122,6 +125,16 @@ class _Term:
             return False
         return all(s is None or words[start + i] == s for i, s in enumerate(self.stems))
 
+    @property
+    def key(self) -> str | None:
+        """Return the index key that alone decides the term (a word, a short prefix), or None."""
+        stem = self.stems[0]
+        if stem is None or len(self.stems) > 1:
+            return None
+        if not self.prefix:
+            return stem
+        return _PREFIX_MARK + stem if MIN_PREFIX_KEY <= len(stem) <= PREFIX_KEY else None
+
 
 def _compile_term(term: Term, stemmer: int) -> _Term | None:
     """Return the term as stems, or None if the index keeps none of its words."""
@@ -138,13 +151,23 @@ def _compile_term(term: Term, stemmer: int) -> _Term | None:
 
 @dataclass(frozen=True, slots=True)
 class CompiledQuery:
-    """A parsed query as stems: an AND of groups (each an OR of terms), minus the excluded."""
+    """A parsed query as stems: the stems a match must hold (its words, and its phrases'), the
+    groups those do not decide (ORs, phrases, prefixes), the words and the terms it excludes.
 
-    groups: tuple[tuple[_Term, ...], ...]
-    excluded: tuple[_Term, ...]
+    Sets make the usual checks one C call each (`required <= terms`, `isdisjoint`); equal
+    queries compile to equal (hashable) values, so the index verifies them once.
+    """
+
+    required: frozenset[str]
+    groups: frozenset[frozenset[_Term]]  # an AND of ORs, beyond `required`
+    banned: frozenset[str]  # excluded words
+    excluded: frozenset[_Term]  # excluded phrases and prefixes
 
     def matches(self, doc: Document) -> bool:
         """Return whether the article matches, as the database's search would find it."""
+        terms = doc.terms
+        if not (self.required <= terms and terms.isdisjoint(self.banned)):
+            return False
         # Loops rather than all(any(...)): this runs for every candidate query.
         for group in self.groups:
             for term in group:
@@ -152,26 +175,38 @@ class CompiledQuery:
                     break
             else:
                 return False
-        return all(not term.found(doc) for term in self.excluded)
+        return not any(term.found(doc) for term in self.excluded)
 
     @property
-    def words_only(self) -> bool:
-        """Return whether the query is one word or an OR of words (its stems decide it)."""
-        if len(self.groups) != 1 or self.excluded:
-            return False
-        return all(len(term.stems) == 1 and not term.prefix for term in self.groups[0])
+    def exact_keys(self) -> tuple[str, ...] | None:
+        """Return the index keys of which any one alone means a match, or None if none do."""
+        if self.banned or self.excluded:
+            return None
+        if len(self.required) == 1 and not self.groups:
+            return tuple(self.required)
+        if self.required or len(self.groups) != 1:
+            return None
+        keys = tuple(term.key for group in self.groups for term in group)
+        return None if None in keys else cast(tuple[str, ...], keys)
 
 
 def compile_query(parsed: ParsedQuery, stemmer: int) -> CompiledQuery:
     """Return the query ready to match Documents."""
-    groups: list[tuple[_Term, ...]] = []
+    required: set[str] = set()
+    groups: set[frozenset[_Term]] = set()
     for group in parsed.groups:
-        terms = tuple(t for t in (_compile_term(term, stemmer) for term in group) if t)
+        terms = [t for t in (_compile_term(term, stemmer) for term in group) if t]
         if len(terms) < len(group):
             continue  # an OR with a term of stop words only: PostgreSQL ignores the whole OR
-        groups.append(terms)
-    excluded = tuple(t for t in (_compile_term(term, stemmer) for term in parsed.excluded) if t)
-    return CompiledQuery(tuple(groups), excluded)
+        if len(terms) == 1 and not terms[0].prefix:
+            required.update(s for s in terms[0].stems if s is not None)
+            if len(terms[0].stems) == 1:
+                continue  # one word: `required` decides it
+        groups.add(frozenset(terms))
+    excluded = [t for t in (_compile_term(term, stemmer) for term in parsed.excluded) if t]
+    banned = frozenset(t.key for t in excluded if t.key is not None and not t.prefix)
+    others = frozenset(t for t in excluded if t.prefix or len(t.stems) > 1)
+    return CompiledQuery(frozenset(required), frozenset(groups), banned, others)
 
 
 def _term_keys(term: _Term) -> list[str]:
@@ -184,19 +219,31 @@ def _term_keys(term: _Term) -> list[str]:
 class Percolator(Generic[K]):
     """Saved queries indexed by their rarest required stems; match() returns those an article
     matches. `frequencies` (stem -> how many articles hold it) tells which stems are rare;
-    without it, longer stems count as rarer."""
+    without it, longer stems count as rarer.
+
+    Equal queries are kept once, with the keys saved under them. A query one key decides (a
+    word, an OR of words, a short prefix) matches on lookup; the others are verified.
+    """
 
     def __init__(self, stemmer: int, frequencies: Mapping[str, int] | None = None) -> None:
         self.stemmer = stemmer
         self._frequencies = frequencies or {}
-        self._queries: dict[K, CompiledQuery] = {}
-        self._keys: dict[K, tuple[str, ...]] = {}
-        self._index: dict[str, list[K]] = {}  # stem -> queries to verify
-        self._exact: dict[str, list[K]] = {}  # stem -> queries the stem alone matches
-        self._always: set[K] = set()
-        self._prefixes = 0  # how many index keys are prefix keys
+        self._of: dict[K, int] = {}  # saved key -> query number
+        self._numbers: dict[CompiledQuery, int] = {}
+        self._queries: dict[int, CompiledQuery] = {}
+        self._members: dict[int, list[K]] = {}  # query number -> the keys saved with it
+        self._keys: dict[int, tuple[str, ...]] = {}  # query number -> its index keys
+        self._index: dict[str, list[int]] = {}  # key -> queries to verify
+        self._exact: dict[str, list[int]] = {}  # key -> queries the key alone matches
+        self._always: set[int] = set()
+        self._next = count()
 
     def __len__(self) -> int:
+        return len(self._of)
+
+    @property
+    def distinct(self) -> int:
+        """Return how many distinct queries are saved (equal ones count once)."""
         return len(self._queries)
 
     def _rarity(self, key: str) -> tuple[int, int]:
@@ -204,7 +251,9 @@ class Percolator(Generic[K]):
 
     def _best_keys(self, query: CompiledQuery) -> tuple[str, ...] | None:
         """Return one key per term of the query's rarest group, or None if one has no key."""
-        best: tuple[tuple[int, int], tuple[str, ...]] | None = None
+        options: list[tuple[tuple[int, int], tuple[str, ...]]] = [
+            (self._rarity(stem), (stem,)) for stem in query.required
+        ]
         for group in query.groups:
             keys: list[str] = []
             for term in group:
@@ -214,66 +263,73 @@ class Percolator(Generic[K]):
                 keys.append(min(candidates, key=self._rarity))
             else:
                 cost = sum(self._rarity(key)[0] for key in keys), -min(map(len, keys))
-                if best is None or cost < best[0]:
-                    best = cost, tuple(dict.fromkeys(keys))
-        return None if best is None else best[1]
+                options.append((cost, tuple(sorted(set(keys)))))
+        return min(options)[1] if options else None
 
     def add(self, key: K, parsed: ParsedQuery) -> None:
         """Save (or replace) the query under `key`."""
         self.remove(key)
         query = compile_query(parsed, self.stemmer)
-        self._queries[key] = query
-        keys = self._best_keys(query)
+        number = self._numbers.get(query)
+        if number is None:
+            number = self._numbers[query] = next(self._next)
+            self._queries[number], self._members[number] = query, []
+            self._file(number, query)
+        self._of[key] = number
+        self._members[number].append(key)
+
+    def _file(self, number: int, query: CompiledQuery) -> None:
+        exact = query.exact_keys
+        keys = exact or self._best_keys(query)
         if keys is None:
-            self._always.add(key)
+            self._always.add(number)
             return
-        self._keys[key] = keys
-        index = self._exact if query.words_only else self._index
+        self._keys[number] = keys
+        index = self._index if exact is None else self._exact
         for stem in keys:
-            index.setdefault(stem, []).append(key)
-            self._prefixes += stem.startswith(_PREFIX_MARK)
+            index.setdefault(stem, []).append(number)
 
     def remove(self, key: K) -> None:
         """Forget the query saved under `key`, if any."""
-        if self._queries.pop(key, None) is None:
+        number = self._of.pop(key, None)
+        if number is None:
             return
-        self._always.discard(key)
-        for stem in self._keys.pop(key, ()):
-            self._prefixes -= stem.startswith(_PREFIX_MARK)
-            index = (
-                self._exact if stem in self._exact and key in self._exact[stem] else self._index
-            )
-            index[stem].remove(key)
+        members = self._members[number]
+        members.remove(key)
+        if members:
+            return
+        query = self._queries.pop(number)
+        del self._members[number], self._numbers[query]
+        self._always.discard(number)
+        index = self._index if query.exact_keys is None else self._exact
+        for stem in self._keys.pop(number, ()):
+            index[stem].remove(number)
             if not index[stem]:
                 del index[stem]
 
-    def _lookup(self, doc: Document) -> tuple[set[K], set[K]]:
-        """Return (the queries the article matches by a stem alone, the ones to verify)."""
-        exact: set[K] = set()
+    def _lookup(self, doc: Document) -> tuple[set[int], set[int]]:
+        """Return (the queries the article matches by a key alone, the ones to verify)."""
+        exact: set[int] = set()
         verify = set(self._always)
         for index, found in ((self._exact, exact), (self._index, verify)):
-            for stem in doc.positions:
-                queries = index.get(stem)
-                if queries is not None:
-                    found.update(queries)
-        if self._prefixes:
-            for prefix in doc.prefix_keys:
-                queries = self._index.get(prefix)
-                if queries is not None:
-                    verify.update(queries)
-        return exact, verify - exact
+            for key in index.keys() & doc.keys:  # iterates the article's keys, not the index
+                found.update(index[key])
+        return exact, verify
 
-    def candidates(self, doc: Document) -> set[K]:
-        """Return the queries the article may match (a superset of match())."""
+    def lookup_sizes(self, doc: Document) -> tuple[int, int]:
+        """Return how many distinct queries the article matches by a key, and how many it
+        has verified (for benchmarks)."""
         exact, verify = self._lookup(doc)
-        return exact | verify
+        return len(exact), len(verify)
 
     def match(self, doc: Document) -> list[K]:
         """Return the keys of the saved queries the article matches."""
         exact, verify = self._lookup(doc)
         queries = self._queries
-        return [*exact, *(key for key in verify if queries[key].matches(doc))]
+        exact.update(number for number in verify if queries[number].matches(doc))
+        return list(chain.from_iterable(map(self._members.__getitem__, exact)))
 
     def brute_force(self, doc: Document) -> list[K]:
         """Return what match() returns by trying every query (for tests and benchmarks)."""
-        return [key for key, query in self._queries.items() if query.matches(doc)]
+        queries = self._queries
+        return [key for key, number in self._of.items() if queries[number].matches(doc)]
