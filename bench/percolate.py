@@ -56,6 +56,20 @@ def make_queries(corpus: Corpus, count: int, skip: int, seed: int = 5) -> list[s
     return queries
 
 
+KINDS = ("words", "phrase", "OR", "prefix*", "with exclusions")
+
+
+def kind_of(query: str) -> str:
+    """Return which of make_queries' KINDS the query is."""
+    if " -" in query:
+        return "with exclusions"
+    if query.endswith("*"):
+        return "prefix*"
+    if " OR " in query:
+        return "OR"
+    return "phrase" if query.startswith('"') else "words"
+
+
 def make_documents(corpus: Corpus, count: int) -> tuple[list[Document], float]:
     """Return the articles as Documents and the seconds per article it took."""
     rows = [r for batch in article_rows(corpus, count, start=datetime.now(UTC)) for r in batch]
@@ -103,6 +117,8 @@ def measure(queries: list[str], docs: list[Document], brute_n: int) -> dict[str,
     slow = (time.perf_counter() - began) / max(1, brute_n)
     identical = all(sorted(a) == sorted(b) for a, b in zip(matched, brute, strict=False))
     total = sum(map(len, matched))
+    kinds = Counter(kind_of(queries[key]) for found in matched for key in found)
+    by_kind = ", ".join(f"{kind} {kinds[kind] / len(docs):.1f}" for kind in KINDS)
     return {
         "saved queries": f"{len(percolator):,}",
         "index, ms per article": f"{fast * 1000:.3f}",
@@ -113,6 +129,7 @@ def measure(queries: list[str], docs: list[Document], brute_n: int) -> dict[str,
         "queries matched by their key alone, per article": f"{by_key:.1f}",
         "queries verified per article": f"{verified:.1f}",
         "matches per article": f"{total / len(docs):.2f}",
+        "of which, by the kind of query": by_kind,
         f"matches identical to brute force (first {brute_n:,} articles)": (
             "yes" if identical else "NO"
         ),

@@ -106,47 +106,51 @@ def _concatenated(fields: list[list[str | None]]) -> list[str | None]:
 class _Term:
     stems: tuple[str | None, ...]  # None: any word (a stop word inside a PostgreSQL phrase)
     prefix: bool
+    key: str | None  # the index key that alone decides the term (a word, a short prefix)
 
     def found(self, doc: Document) -> bool:
+        if self.key is not None:
+            return self.key in doc.keys
         if self.prefix:
             stem = self.stems[0] or ""
             at = bisect_left(doc.sorted_stems, stem)
             return at < len(doc.sorted_stems) and doc.sorted_stems[at].startswith(stem)
-        first = self.stems[0]
-        if first is None:
+        places = doc.positions.get(self.stems[0] or "")
+        if places is None:
             return False
-        places = doc.positions.get(first)
-        if places is None or len(self.stems) == 1:
-            return places is not None
-        return any(self._phrase_at(doc.fields[f], start) for f, start in places)
+        size, wanted = len(self.stems), self.stems
+        if None in wanted:
+            return any(self._phrase_at(doc.fields[f], start) for f, start in places)
+        return any(doc.fields[f][start : start + size] == wanted for f, start in places)
 
     def _phrase_at(self, words: tuple[str | None, ...], start: int) -> bool:
         if start + len(self.stems) > len(words):
             return False
         return all(s is None or words[start + i] == s for i, s in enumerate(self.stems))
 
-    @property
-    def key(self) -> str | None:
-        """Return the index key that alone decides the term (a word, a short prefix), or None."""
-        stem = self.stems[0]
-        if stem is None or len(self.stems) > 1:
-            return None
-        if not self.prefix:
-            return stem
-        return _PREFIX_MARK + stem if MIN_PREFIX_KEY <= len(stem) <= PREFIX_KEY else None
+
+def _term(stems: tuple[str | None, ...], prefix: bool) -> _Term:
+    first = stems[0]
+    if first is None or len(stems) > 1:
+        key = None
+    elif not prefix:
+        key = first
+    else:
+        key = _PREFIX_MARK + first if MIN_PREFIX_KEY <= len(first) <= PREFIX_KEY else None
+    return _Term(stems, prefix, key)
 
 
 def _compile_term(term: Term, stemmer: int) -> _Term | None:
     """Return the term as stems, or None if the index keeps none of its words."""
     if term.prefix:
-        return _Term((stems(term.text)[stemmer],), prefix=True)
+        return _term((stems(term.text)[stemmer],), prefix=True)
     found = [_stem(word, stemmer) for word in _WORD.findall(term.text)]
     # phraseto_tsquery drops leading and trailing stop words; inner ones keep their place.
     while found and found[0] is None:
         found.pop(0)
     while found and found[-1] is None:
         found.pop()
-    return _Term(tuple(found), prefix=False) if found else None
+    return _term(tuple(found), prefix=False) if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,7 +179,7 @@ class CompiledQuery:
                     break
             else:
                 return False
-        return not any(term.found(doc) for term in self.excluded)
+        return not (self.excluded and any(term.found(doc) for term in self.excluded))
 
     @property
     def exact_keys(self) -> tuple[str, ...] | None:
