@@ -170,6 +170,7 @@ class CompiledQuery:
     groups: tuple[tuple[_Term, ...], ...]  # an AND of ORs, beyond `required`
     banned: tuple[str, ...]  # excluded words
     excluded: tuple[_Term, ...]  # excluded phrases and prefixes
+    hints: tuple[str, ...] | None  # a key each excluded term needs; None: some need none
 
     def matches(self, doc: Document) -> bool:
         """Return whether the article matches, as the database's search would find it."""
@@ -183,7 +184,10 @@ class CompiledQuery:
                     break
             else:
                 return False
-        return not (self.excluded and any(term.found(doc) for term in self.excluded))
+        excluded = self.excluded
+        if not excluded or (self.hints is not None and doc.keys.isdisjoint(self.hints)):
+            return True  # the article holds no key an excluded term needs
+        return not any(term.found(doc) for term in excluded)
 
     @property
     def exact_keys(self) -> tuple[str, ...] | None:
@@ -214,7 +218,11 @@ def compile_query(parsed: ParsedQuery, stemmer: int) -> CompiledQuery:
     excluded = [t for t in (_compile_term(term, stemmer) for term in parsed.excluded) if t]
     banned = {t.key for t in excluded if t.key is not None and not t.prefix}
     others = _in_order(t for t in excluded if t.prefix or len(t.stems) > 1)
-    return CompiledQuery(tuple(sorted(required)), _in_order(groups), tuple(sorted(banned)), others)
+    needs = [_term_keys(t)[:1] for t in others]  # a key each needs (none: a short prefix)
+    hints = tuple(sorted(k for n in needs for k in n)) if all(needs) else None
+    return CompiledQuery(
+        tuple(sorted(required)), _in_order(groups), tuple(sorted(banned)), others, hints
+    )
 
 
 T = TypeVar("T", _Term, tuple[_Term, ...])
@@ -343,7 +351,7 @@ class Percolator(Generic[K]):
         """Return the keys of the saved queries the article matches."""
         exact, verify = self._lookup(doc)
         queries = self._queries
-        exact.update(number for number in verify if queries[number].matches(doc))
+        exact.update([number for number in verify if queries[number].matches(doc)])
         return list(chain.from_iterable(map(self._members.__getitem__, exact)))
 
     def brute_force(self, doc: Document) -> list[K]:
