@@ -257,9 +257,9 @@ class Percolator(Generic[K]):
         self._queries: dict[int, CompiledQuery] = {}
         self._members: dict[int, list[K]] = {}  # query number -> the keys saved with it
         self._keys: dict[int, tuple[str, ...]] = {}  # query number -> its index keys
-        self._index: dict[str, list[int]] = {}  # key -> queries to verify
-        self._exact: dict[str, list[int]] = {}  # key -> queries the key alone matches
-        self._always: set[int] = set()
+        self._index: dict[str, list[int]] = {}  # key -> the queries filed under it
+        self._decided: set[int] = set()  # the queries their key alone matches
+        self._always: set[int] = set()  # the queries with no key: always verified
         self._next = count()
 
     def __len__(self) -> int:
@@ -310,9 +310,10 @@ class Percolator(Generic[K]):
             self._always.add(number)
             return
         self._keys[number] = keys
-        index = self._index if exact is None else self._exact
+        if exact is not None:
+            self._decided.add(number)
         for stem in keys:
-            index.setdefault(stem, []).append(number)
+            self._index.setdefault(stem, []).append(number)
 
     def remove(self, key: K) -> None:
         """Forget the query saved under `key`, if any."""
@@ -326,20 +327,21 @@ class Percolator(Generic[K]):
         query = self._queries.pop(number)
         del self._members[number], self._numbers[query]
         self._always.discard(number)
-        index = self._index if query.exact_keys is None else self._exact
+        self._decided.discard(number)
         for stem in self._keys.pop(number, ()):
-            index[stem].remove(number)
-            if not index[stem]:
-                del index[stem]
+            self._index[stem].remove(number)
+            if not self._index[stem]:
+                del self._index[stem]
 
     def _lookup(self, doc: Document) -> tuple[set[int], set[int]]:
         """Return (the queries the article matches by a key alone, the ones to verify)."""
-        exact: set[int] = set()
-        verify = set(self._always)
-        for index, found in ((self._exact, exact), (self._index, verify)):
-            for key in index.keys() & doc.keys:  # iterates the article's keys, not the index
-                found.update(index[key])
-        return exact, verify
+        found = set(self._always)
+        index = self._index
+        for key in index.keys() & doc.keys:  # iterates the article's keys, not the index
+            found.update(index[key])
+        decided = found & self._decided  # iterates `found`, the smaller
+        found -= decided
+        return decided, found
 
     def lookup_sizes(self, doc: Document) -> tuple[int, int]:
         """Return how many distinct queries the article matches by a key, and how many it
