@@ -17,10 +17,8 @@ from bot.search import query_of
 from bot.services import chat_and_message, get_store, now
 from news import words
 from news.errors import QueryError
-from news.filters import add_filter
+from news.filters import add_filter, listed_filters, remove_filter
 from news.sources import chat_feeds
-from news.storage import feeds as feed_store
-from news.storage import filters as filter_store
 from news.storage.subscriptions import get_subscription
 from news.subscriptions import update_subscription
 
@@ -34,18 +32,13 @@ async def filters_screen(
     context: ContextTypes.DEFAULT_TYPE, chat_id: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     """Return the chat's filters as a message with one Remove button each."""
-    store = get_store(context)
-    saved = (await filter_store.chat_filters_of(store, [chat_id])).get(chat_id, [])
+    saved = await listed_filters(get_store(context), chat_id)
     if not saved:
         return f"{words.NO_FILTERS}\n\n{words.FILTER_USAGE}", None
-    names = {feed.id: feed.title or feed.url for feed in await feed_store.list_feeds(store)}
-    lines = [
-        words.filter_line(n, f.query, names.get(f.feed_id) if f.feed_id else None)
-        for n, f in enumerate(saved, 1)
-    ]
+    lines = [words.filter_line(n, f.query, source) for n, (f, source) in enumerate(saved, 1)]
     buttons = [
         [InlineKeyboardButton(f"{words.BUTTON_REMOVE} {n}", callback_data=f"f:rm:{f.id}")]
-        for n, f in enumerate(saved, 1)
+        for n, (f, _) in enumerate(saved, 1)
     ]
     return "\n".join([words.FILTERS_TITLE, *lines]), InlineKeyboardMarkup(buttons)
 
@@ -75,7 +68,7 @@ async def remove_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if query is None or chat is None or await refuse_non_manager(update, context):
         return
     match = REMOVE_DATA.fullmatch(query.data or "")
-    removed = bool(match) and await filter_store.remove_filter(
+    removed = bool(match) and await remove_filter(
         get_store(context), chat.id, int(match[1]) if match else 0
     )
     screen, keyboard = await filters_screen(context, chat.id)

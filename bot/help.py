@@ -12,7 +12,7 @@ COMMANDS: Final[dict[str, str]] = {
     "subscribe": "Get a digest every day",
     "unsubscribe": "Stop the digests",
     "stop": "Same as /unsubscribe",
-    "settings": "Digest time, time zone, frequency, feeds, previews",
+    "settings": "Digest time, time zone, frequency, feeds, previews, filters",
     "digest": "The latest news right now",
     "search": "Search the articles: /search WORDS",
     "filter": "Leave stories out of digests: /filter -WORD, or list the filters",

@@ -36,6 +36,7 @@ from bot.settings_screens import (
     count_screen,
     data,
     feeds_screen,
+    filters_screen,
     frequency_screen,
     main_screen,
     summary,
@@ -45,6 +46,7 @@ from bot.settings_screens import (
 )
 from news import words
 from news.digest_times import FREQUENCIES, parse_time
+from news.filters import listed_filters, remove_filter
 from news.models import Feed, Subscription
 from news.sources import chat_feeds
 from news.storage.subscriptions import get_subscription
@@ -279,8 +281,22 @@ async def apply_action(
         return screen(sub, total, words.setting_changed(note)), note
     if button is Button.DONE:
         return Screen(summary(sub, total) + "\n\n" + words.SETTINGS_CLOSED, None), ""
+    if button in (Button.FILTERS, Button.REMOVE_FILTER):
+        return await _filters(context, sub.chat_id, button, arg)
     sub, note = await _set_one(context, sub, button, arg)
     return main_screen(sub, total, words.setting_changed(note)), note
+
+
+async def _filters(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, button: Button, arg: str
+) -> tuple[Screen, str]:
+    """Return the filters screen, after removing the filter a Remove button names."""
+    store, note = get_store(context), ""
+    if button is Button.REMOVE_FILTER:
+        removed = await remove_filter(store, chat_id, _int(arg, 1, 2**62))
+        note = words.FILTER_REMOVED if removed else words.FILTER_GONE
+    filters = await listed_filters(store, chat_id)
+    return filters_screen(filters, words.setting_changed(note) if note else ""), note
 
 
 async def _set_one(

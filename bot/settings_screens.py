@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from news import words
 from news.digest_times import FREQUENCIES, format_time, parse_time
-from news.models import Feed, Subscription
+from news.models import Feed, SavedQuery, Subscription
 
 ZONES = (
     "UTC",
@@ -32,6 +32,7 @@ ZONES = (
 COUNTS = (3, 5, 10, 15, 20, 30)
 MINUTES = (0, 15, 30, 45)
 FEEDS_PER_PAGE = 8
+REMOVE_PER_ROW = 4
 BUTTON_TITLE_CHARS = 28
 
 
@@ -53,6 +54,8 @@ class Button(StrEnum):
     ALL_SOURCES = "all-sources"  # with the page: every feed
     PREVIEWS = "previews"  # link previews on or off
     DONE = "done"
+    FILTERS = "filters"  # the chat's filters
+    REMOVE_FILTER = "filter-remove"  # with a filter id: remove that filter
 
 
 def data(button: Button, *args: object) -> str:
@@ -125,7 +128,10 @@ def main_screen(sub: Subscription, feeds_total: int, note: str = "") -> Screen:
             _button(words.BUTTON_SOURCES, data(Button.SOURCES, 0)),
             _button(previews, data(Button.PREVIEWS)),
         ],
-        [_button(words.BUTTON_DONE, data(Button.DONE))],
+        [
+            _button(words.BUTTON_FILTERS, data(Button.FILTERS)),
+            _button(words.BUTTON_DONE, data(Button.DONE)),
+        ],
     ]
     return Screen(summary(sub, feeds_total, note), InlineKeyboardMarkup(keyboard))
 
@@ -216,3 +222,16 @@ def feeds_screen(sub: Subscription, feeds: list[Feed], page: int, note: str = ""
 def _short(title: str) -> str:
     title = " ".join(title.split())
     return title if len(title) <= BUTTON_TITLE_CHARS else title[: BUTTON_TITLE_CHARS - 1] + "…"
+
+
+def filters_screen(filters: Sequence[tuple[SavedQuery, str | None]], note: str = "") -> Screen:
+    """Return the chat's filters (each with the source it is for) with a Remove button each."""
+    lines = [words.filter_line(n, f.query, source) for n, (f, source) in enumerate(filters, 1)]
+    listed = "\n".join([words.FILTERS_TITLE, *lines]) if filters else words.NO_FILTERS
+    removes = [
+        _button(f"{words.BUTTON_REMOVE} {n}", data(Button.REMOVE_FILTER, f.id))
+        for n, (f, _) in enumerate(filters, 1)
+    ]
+    keyboard = [*_rows(removes, REMOVE_PER_ROW), _back()]
+    text = "\n\n".join([*([note] if note else []), listed, words.SETTINGS_ADD_FILTER])
+    return Screen(text, InlineKeyboardMarkup(keyboard))

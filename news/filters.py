@@ -50,6 +50,20 @@ async def add_filter(store: Store, chat_id: int, text: str, *, now: datetime) ->
     return saved
 
 
+async def listed_filters(store: Store, chat_id: int) -> list[tuple[SavedQuery, str | None]]:
+    """Return the chat's filters, oldest first, each with the name of the source it is for."""
+    saved = (await filter_store.chat_filters_of(store, [chat_id])).get(chat_id, [])
+    if not any(f.feed_id for f in saved):
+        return [(f, None) for f in saved]
+    names = {feed.id: feed.title or feed.url for feed in await feed_store.list_feeds(store)}
+    return [(f, names.get(f.feed_id) if f.feed_id else None) for f in saved]
+
+
+async def remove_filter(store: Store, chat_id: int, filter_id: int) -> bool:
+    """Remove the chat's filter; return whether it had it (another chat's stays)."""
+    return await filter_store.remove_filter(store, chat_id, filter_id)
+
+
 class ChatFilters:
     """A chat's filters, compiled once; keeps() tells whether a story passes them all."""
 

@@ -5,7 +5,10 @@ queries. Trying every query on every article costs (articles x queries), so, as 
 Monitor and Elasticsearch's percolator do, each query is indexed under the stems of one of its
 required groups (the group whose terms are rarest): an article can only match a query if it
 holds one of those stems. An article's stems look up the candidate queries, and only those are
-verified with the full query.
+verified with the full query; equal queries are verified once, and a query one key decides (a
+word, an OR of words, a short prefix) is not verified at all. Verifying is mostly set algebra
+on the article's stems (`required <= terms`, `isdisjoint`), one C call rather than a walk over
+the query's terms, so even an article that matches hundreds of queries costs little.
 
 Matching follows the database's own index, so a saved query matches exactly the articles a
 search finds: words are runs of letters and digits, folded (lowercase, no diacritics) and
@@ -19,9 +22,10 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from itertools import chain, count
+from typing import Generic, TypeVar, cast
 
 from news.models import ParsedQuery, Term
 from news.query import STOP_WORDS
@@ -61,7 +65,8 @@ class Document:
     fields: tuple[tuple[str | None, ...], ...]
     positions: dict[str, list[_Position]]
     sorted_stems: list[str]
-    prefix_keys: frozenset[str]  # the keys prefix queries are indexed under
+    terms: frozenset[str]  # the stems it holds
+    keys: frozenset[str]  # the stems and the keys prefix queries are indexed under
 
 
 def document(stemmer: int, *fields: str | None) -> Document:
@@ -77,12 +82,13 @@ def document(stemmer: int, *fields: str | None) -> Document:
         for index, stem in enumerate(row):
             if stem is not None:
                 positions.setdefault(stem, []).append((number, index))
-    prefix_keys = frozenset(
+    terms = frozenset(positions)
+    keys = terms.union(
         _PREFIX_MARK + stem[:size]
         for stem in positions
         for size in range(MIN_PREFIX_KEY, min(len(stem), PREFIX_KEY) + 1)
     )
-    return Document(tuple(map(tuple, stemmed)), positions, sorted(positions), prefix_keys)
+    return Document(tuple(map(tuple, stemmed)), positions, sorted(positions), terms, keys)
 
 
 def _concatenated(fields: list[list[str | None]]) -> list[str | None]:
@@ -103,19 +109,22 @@ def _concatenated(fields: list[list[str | None]]) -> list[str | None]:
 class _Term:
     stems: tuple[str | None, ...]  # None: any word (a stop word inside a PostgreSQL phrase)
     prefix: bool
+    key: str | None  # the index key that alone decides the term (a word, a short prefix)
 
     def found(self, doc: Document) -> bool:
+        if self.key is not None:
+            return self.key in doc.keys
         if self.prefix:
             stem = self.stems[0] or ""
             at = bisect_left(doc.sorted_stems, stem)
             return at < len(doc.sorted_stems) and doc.sorted_stems[at].startswith(stem)
-        first = self.stems[0]
-        if first is None:
+        places = doc.positions.get(self.stems[0] or "")
+        if places is None:
             return False
-        places = doc.positions.get(first)
-        if places is None or len(self.stems) == 1:
-            return places is not None
-        return any(self._phrase_at(doc.fields[f], start) for f, start in places)
+        size, wanted = len(self.stems), self.stems
+        if None in wanted:
+            return any(self._phrase_at(doc.fields[f], start) for f, start in places)
+        return any(doc.fields[f][start : start + size] == wanted for f, start in places)
 
     def _phrase_at(self, words: tuple[str | None, ...], start: int) -> bool:
         if start + len(self.stems) > len(words):
@@ -123,28 +132,51 @@ class _Term:
         return all(s is None or words[start + i] == s for i, s in enumerate(self.stems))
 
 
+def _term(stems: tuple[str | None, ...], prefix: bool) -> _Term:
+    first = stems[0]
+    if first is None or len(stems) > 1:
+        key = None
+    elif not prefix:
+        key = first
+    else:
+        key = _PREFIX_MARK + first if MIN_PREFIX_KEY <= len(first) <= PREFIX_KEY else None
+    return _Term(stems, prefix, key)
+
+
 def _compile_term(term: Term, stemmer: int) -> _Term | None:
     """Return the term as stems, or None if the index keeps none of its words."""
     if term.prefix:
-        return _Term((stems(term.text)[stemmer],), prefix=True)
+        return _term((stems(term.text)[stemmer],), prefix=True)
     found = [_stem(word, stemmer) for word in _WORD.findall(term.text)]
     # phraseto_tsquery drops leading and trailing stop words; inner ones keep their place.
     while found and found[0] is None:
         found.pop(0)
     while found and found[-1] is None:
         found.pop()
-    return _Term(tuple(found), prefix=False) if found else None
+    return _term(tuple(found), prefix=False) if found else None
 
 
 @dataclass(frozen=True, slots=True)
 class CompiledQuery:
-    """A parsed query as stems: an AND of groups (each an OR of terms), minus the excluded."""
+    """A parsed query as stems: the stems a match must hold (its words, and its phrases'), the
+    groups those do not decide (ORs, phrases, prefixes), the words and the terms it excludes.
 
-    groups: tuple[tuple[_Term, ...], ...]
-    excluded: tuple[_Term, ...]
+    Set methods make the usual checks one C call each (`issuperset`, `isdisjoint`; on tuples,
+    a quarter of a frozenset's memory); equal queries compile to equal (hashable) values, in
+    one order, so the index verifies them once.
+    """
+
+    required: tuple[str, ...]
+    groups: tuple[tuple[_Term, ...], ...]  # an AND of ORs, beyond `required`
+    banned: tuple[str, ...]  # excluded words
+    excluded: tuple[_Term, ...]  # excluded phrases and prefixes
+    hints: tuple[str, ...] | None  # a key each excluded term needs; None: some need none
 
     def matches(self, doc: Document) -> bool:
         """Return whether the article matches, as the database's search would find it."""
+        terms = doc.terms
+        if not (terms.issuperset(self.required) and terms.isdisjoint(self.banned)):
+            return False
         # Loops rather than all(any(...)): this runs for every candidate query.
         for group in self.groups:
             for term in group:
@@ -152,26 +184,53 @@ class CompiledQuery:
                     break
             else:
                 return False
-        return all(not term.found(doc) for term in self.excluded)
+        excluded = self.excluded
+        if not excluded or (self.hints is not None and doc.keys.isdisjoint(self.hints)):
+            return True  # the article holds no key an excluded term needs
+        return not any(term.found(doc) for term in excluded)
 
     @property
-    def words_only(self) -> bool:
-        """Return whether the query is one word or an OR of words (its stems decide it)."""
-        if len(self.groups) != 1 or self.excluded:
-            return False
-        return all(len(term.stems) == 1 and not term.prefix for term in self.groups[0])
+    def exact_keys(self) -> tuple[str, ...] | None:
+        """Return the index keys of which any one alone means a match, or None if none do."""
+        if self.banned or self.excluded:
+            return None
+        if len(self.required) == 1 and not self.groups:
+            return tuple(self.required)
+        if self.required or len(self.groups) != 1:
+            return None
+        keys = tuple(term.key for group in self.groups for term in group)
+        return None if None in keys else cast(tuple[str, ...], keys)
 
 
 def compile_query(parsed: ParsedQuery, stemmer: int) -> CompiledQuery:
     """Return the query ready to match Documents."""
-    groups: list[tuple[_Term, ...]] = []
+    required: set[str] = set()
+    groups: set[tuple[_Term, ...]] = set()
     for group in parsed.groups:
-        terms = tuple(t for t in (_compile_term(term, stemmer) for term in group) if t)
+        terms = [t for t in (_compile_term(term, stemmer) for term in group) if t]
         if len(terms) < len(group):
             continue  # an OR with a term of stop words only: PostgreSQL ignores the whole OR
-        groups.append(terms)
-    excluded = tuple(t for t in (_compile_term(term, stemmer) for term in parsed.excluded) if t)
-    return CompiledQuery(tuple(groups), excluded)
+        if len(terms) == 1 and not terms[0].prefix:
+            required.update(s for s in terms[0].stems if s is not None)
+            if len(terms[0].stems) == 1:
+                continue  # one word: `required` decides it
+        groups.add(_in_order(terms))
+    excluded = [t for t in (_compile_term(term, stemmer) for term in parsed.excluded) if t]
+    banned = {t.key for t in excluded if t.key is not None and not t.prefix}
+    others = _in_order(t for t in excluded if t.prefix or len(t.stems) > 1)
+    needs = [_term_keys(t)[:1] for t in others]  # a key each needs (none: a short prefix)
+    hints = tuple(sorted(k for n in needs for k in n)) if all(needs) else None
+    return CompiledQuery(
+        tuple(sorted(required)), _in_order(groups), tuple(sorted(banned)), others, hints
+    )
+
+
+T = TypeVar("T", _Term, tuple[_Term, ...])
+
+
+def _in_order(items: Iterable[T]) -> tuple[T, ...]:
+    """Return the items once each, in one order whatever order they came in."""
+    return tuple(sorted(set(items), key=repr))
 
 
 def _term_keys(term: _Term) -> list[str]:
@@ -184,19 +243,31 @@ def _term_keys(term: _Term) -> list[str]:
 class Percolator(Generic[K]):
     """Saved queries indexed by their rarest required stems; match() returns those an article
     matches. `frequencies` (stem -> how many articles hold it) tells which stems are rare;
-    without it, longer stems count as rarer."""
+    without it, longer stems count as rarer.
+
+    Equal queries are kept once, with the keys saved under them. A query one key decides (a
+    word, an OR of words, a short prefix) matches on lookup; the others are verified.
+    """
 
     def __init__(self, stemmer: int, frequencies: Mapping[str, int] | None = None) -> None:
         self.stemmer = stemmer
         self._frequencies = frequencies or {}
-        self._queries: dict[K, CompiledQuery] = {}
-        self._keys: dict[K, tuple[str, ...]] = {}
-        self._index: dict[str, list[K]] = {}  # stem -> queries to verify
-        self._exact: dict[str, list[K]] = {}  # stem -> queries the stem alone matches
-        self._always: set[K] = set()
-        self._prefixes = 0  # how many index keys are prefix keys
+        self._of: dict[K, int] = {}  # saved key -> query number
+        self._numbers: dict[CompiledQuery, int] = {}
+        self._queries: dict[int, CompiledQuery] = {}
+        self._members: dict[int, list[K]] = {}  # query number -> the keys saved with it
+        self._keys: dict[int, tuple[str, ...]] = {}  # query number -> its index keys
+        self._index: dict[str, list[int]] = {}  # key -> the queries filed under it
+        self._decided: set[int] = set()  # the queries their key alone matches
+        self._always: set[int] = set()  # the queries with no key: always verified
+        self._next = count()
 
     def __len__(self) -> int:
+        return len(self._of)
+
+    @property
+    def distinct(self) -> int:
+        """Return how many distinct queries are saved (equal ones count once)."""
         return len(self._queries)
 
     def _rarity(self, key: str) -> tuple[int, int]:
@@ -204,7 +275,9 @@ class Percolator(Generic[K]):
 
     def _best_keys(self, query: CompiledQuery) -> tuple[str, ...] | None:
         """Return one key per term of the query's rarest group, or None if one has no key."""
-        best: tuple[tuple[int, int], tuple[str, ...]] | None = None
+        options: list[tuple[tuple[int, int], tuple[str, ...]]] = [
+            (self._rarity(stem), (stem,)) for stem in query.required
+        ]
         for group in query.groups:
             keys: list[str] = []
             for term in group:
@@ -214,66 +287,76 @@ class Percolator(Generic[K]):
                 keys.append(min(candidates, key=self._rarity))
             else:
                 cost = sum(self._rarity(key)[0] for key in keys), -min(map(len, keys))
-                if best is None or cost < best[0]:
-                    best = cost, tuple(dict.fromkeys(keys))
-        return None if best is None else best[1]
+                options.append((cost, tuple(sorted(set(keys)))))
+        return min(options)[1] if options else None
 
     def add(self, key: K, parsed: ParsedQuery) -> None:
         """Save (or replace) the query under `key`."""
         self.remove(key)
         query = compile_query(parsed, self.stemmer)
-        self._queries[key] = query
-        keys = self._best_keys(query)
+        number = self._numbers.get(query)
+        if number is None:
+            number = self._numbers[query] = next(self._next)
+            self._queries[number], self._members[number] = query, [key]
+            self._file(number, query)
+        else:
+            self._members[number].append(key)
+        self._of[key] = number
+
+    def _file(self, number: int, query: CompiledQuery) -> None:
+        exact = query.exact_keys
+        keys = exact or self._best_keys(query)
         if keys is None:
-            self._always.add(key)
+            self._always.add(number)
             return
-        self._keys[key] = keys
-        index = self._exact if query.words_only else self._index
+        self._keys[number] = keys
+        if exact is not None:
+            self._decided.add(number)
         for stem in keys:
-            index.setdefault(stem, []).append(key)
-            self._prefixes += stem.startswith(_PREFIX_MARK)
+            self._index.setdefault(stem, []).append(number)
 
     def remove(self, key: K) -> None:
         """Forget the query saved under `key`, if any."""
-        if self._queries.pop(key, None) is None:
+        number = self._of.pop(key, None)
+        if number is None:
             return
-        self._always.discard(key)
-        for stem in self._keys.pop(key, ()):
-            self._prefixes -= stem.startswith(_PREFIX_MARK)
-            index = (
-                self._exact if stem in self._exact and key in self._exact[stem] else self._index
-            )
-            index[stem].remove(key)
-            if not index[stem]:
-                del index[stem]
+        members = self._members[number]
+        members.remove(key)
+        if members:
+            return
+        query = self._queries.pop(number)
+        del self._members[number], self._numbers[query]
+        self._always.discard(number)
+        self._decided.discard(number)
+        for stem in self._keys.pop(number, ()):
+            self._index[stem].remove(number)
+            if not self._index[stem]:
+                del self._index[stem]
 
-    def _lookup(self, doc: Document) -> tuple[set[K], set[K]]:
-        """Return (the queries the article matches by a stem alone, the ones to verify)."""
-        exact: set[K] = set()
-        verify = set(self._always)
-        for index, found in ((self._exact, exact), (self._index, verify)):
-            for stem in doc.positions:
-                queries = index.get(stem)
-                if queries is not None:
-                    found.update(queries)
-        if self._prefixes:
-            for prefix in doc.prefix_keys:
-                queries = self._index.get(prefix)
-                if queries is not None:
-                    verify.update(queries)
-        return exact, verify - exact
+    def _lookup(self, doc: Document) -> tuple[set[int], set[int]]:
+        """Return (the queries the article matches by a key alone, the ones to verify)."""
+        found = set(self._always)
+        index = self._index
+        for key in index.keys() & doc.keys:  # iterates the article's keys, not the index
+            found.update(index[key])
+        decided = found & self._decided  # iterates `found`, the smaller
+        found -= decided
+        return decided, found
 
-    def candidates(self, doc: Document) -> set[K]:
-        """Return the queries the article may match (a superset of match())."""
+    def lookup_sizes(self, doc: Document) -> tuple[int, int]:
+        """Return how many distinct queries the article matches by a key, and how many it
+        has verified (for benchmarks)."""
         exact, verify = self._lookup(doc)
-        return exact | verify
+        return len(exact), len(verify)
 
     def match(self, doc: Document) -> list[K]:
         """Return the keys of the saved queries the article matches."""
         exact, verify = self._lookup(doc)
         queries = self._queries
-        return [*exact, *(key for key in verify if queries[key].matches(doc))]
+        exact.update([number for number in verify if queries[number].matches(doc)])
+        return list(chain.from_iterable(map(self._members.__getitem__, exact)))
 
     def brute_force(self, doc: Document) -> list[K]:
         """Return what match() returns by trying every query (for tests and benchmarks)."""
-        return [key for key, query in self._queries.items() if query.matches(doc)]
+        queries = self._queries
+        return [key for key, number in self._of.items() if queries[number].matches(doc)]

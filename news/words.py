@@ -488,6 +488,13 @@ def filtered_out(count: int) -> str:
     return f"🧹 {stories(count)} filtered out (/filter)"
 
 
+BUTTON_FILTERS = "🧹 Filters"
+SETTINGS_ADD_FILTER = (
+    "To add one, send <code>/filter WORDS</code>: <code>/filter -sport</code> leaves stories "
+    "about sport out, <code>/filter climate OR energy</code> keeps only those."
+)
+
+
 ALERT_USAGE = (
     "🔔 <b>Alerts</b> send you each new story that matches, as soon as it arrives.\n"
     "<code>/alert climate summit</code> saves one, /alerts lists them."

@@ -13,6 +13,7 @@ from bot.settings_screens import (
     Screen,
     count_screen,
     feeds_screen,
+    filters_screen,
     frequency_screen,
     main_screen,
     time_screen,
@@ -20,7 +21,7 @@ from bot.settings_screens import (
 )
 from harness.botapi import FakeBotAPI
 from news import words
-from news.models import Feed, Subscription
+from news.models import Feed, SavedQuery, Subscription
 from news.storage.db import Store
 from news.storage.subscriptions import get_subscription
 from tests.bot.conftest import USER, press, say
@@ -48,6 +49,8 @@ def feeds(count: int) -> list[Feed]:
 def every_screen() -> list[Screen]:
     many = feeds(9999 * 8 + 1)  # so many sources that the last page is number 9999
     screens = [feeds_screen(subscription("daily"), many, page) for page in (0, 5000, 9999)]
+    saved = [SavedQuery(id=BIG_ID - n, chat_id=1, query=f"-w{n}") for n in range(20)]
+    screens.append(filters_screen([(f, None) for f in saved]))
     for frequency in ("daily", "twice", "hourly", "off"):
         sub = subscription(frequency)
         screens += [

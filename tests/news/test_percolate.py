@@ -156,3 +156,19 @@ def test_removed_and_replaced_queries_stop_matching() -> None:
     percolator.add("rally", parse_query("elections"))
     assert percolator.match(doc) == []
     assert len(percolator) == 1
+
+
+def test_equal_queries_are_kept_once_and_each_key_matches() -> None:
+    percolator: Percolator[str] = Percolator(PORTER)
+    percolator.add("mine", parse_query("markets storm"))
+    percolator.add("yours", parse_query("Storms  MARKETS"))  # the same stems, AND in any order
+    percolator.add("prefix", parse_query("rall*"))
+    percolator.add("phrase", parse_query('"storm passes" -bank*'))
+    assert (len(percolator), percolator.distinct) == (4, 3)
+    doc = document(PORTER, "Markets rally as the storm passes", None, "")
+    assert sorted(percolator.match(doc)) == ["mine", "phrase", "prefix", "yours"]
+    percolator.remove("mine")
+    assert sorted(percolator.match(doc)) == ["phrase", "prefix", "yours"]
+    assert percolator.match(document(PORTER, "Storm hits the bank and markets", None, "")) == [
+        "yours"
+    ]
