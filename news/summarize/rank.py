@@ -58,7 +58,17 @@ def ranked(
     terms: Sequence[Sequence[str]],
     weights: Weights = WEIGHTS,
 ) -> list[int]:
-    """Return indexes of the candidate sentences, best first, redundant ones left out.
+    """Return indexes of the candidate sentences, best first, redundant ones left out."""
+    return [i for i, _ in rated(sentences, lengths, terms, weights)]
+
+
+def rated(
+    sentences: Sequence[str],
+    lengths: Sequence[int],
+    terms: Sequence[Sequence[str]],
+    weights: Weights = WEIGHTS,
+) -> list[tuple[int, float]]:
+    """Return (index, score) of the candidate sentences, best first, redundant ones left out.
 
     ``lengths[i]`` is the number of words of ``sentences[i]`` and ``terms[i]`` its stemmed
     content words, the ones compared between sentences.
@@ -75,7 +85,7 @@ def ranked(
     for i in sorted(np.flatnonzero(candidates), key=lambda i: (-scores[i], i)):
         if not picked or overlap[i, picked].max() < REDUNDANCY:
             picked.append(int(i))
-    return picked
+    return [(i, float(scores[i])) for i in picked]
 
 
 def similarities(n: int, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
