@@ -12,7 +12,9 @@ says little on its own) and r_i its rank among the candidates (the lead prior). 
 is PacSum's directed centrality (Zheng & Lapata 2019: being similar to what follows counts
 more than being similar to what came before); BACKWARD = 1 is LexRank's degree. Picking then
 skips any sentence that says again what a picked one said: REDUNDANCY or more of the content
-words of the shorter of the two are in the other (a readability rule, not a fit).
+words of the shorter of the two are in the other (a readability rule, not a fit). The scores
+go on to fit.py, which keeps the best sentences when they fit the digest's cap and otherwise
+the set that fits with the largest total score.
 
 The weights are one default for every language, the choice of 5-fold cross-validation over a
 small grid on the three dev sets; bench/quality.py reruns the choice and reports the scores
