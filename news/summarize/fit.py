@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import combinations
 
 ELLIPSIS = "…"
 _TRAILING = ",;:-–—([{\"“«'‘ "
 # When the best sentences overflow the cap, the set that fits is searched among this many of
-# the best rated ones (at most 175 sets for a 3-sentence digest).
+# the best rated ones.
 CHOICES = 10
 
 
@@ -40,16 +39,34 @@ def _length(sentences: Sequence[str], chosen: Sequence[int]) -> int:
 def _best_set(
     sentences: Sequence[str], rated: Sequence[tuple[int, float]], count: int, max_chars: int
 ) -> list[int]:
-    """Return the indexes of the fitting set of at most ``count`` with the highest total."""
-    choices = [(i, score) for i, score in rated if len(sentences[i]) <= max_chars][:CHOICES]
+    """Return the indexes of the fitting set of at most ``count`` with the highest total.
+
+    A depth-first search over the best ``CHOICES`` sentences that fit on their own, in rating
+    order; a branch stops when even its best possible completion cannot beat the best set.
+    """
+    choices = [
+        (i, score, len(sentences[i])) for i, score in rated if len(sentences[i]) <= max_chars
+    ]
+    choices = choices[:CHOICES]
     best: list[int] = []
     best_total = float("-inf")
-    for size in range(1, min(count, len(choices)) + 1):
-        for chosen in combinations(choices, size):
-            indexes = [i for i, _ in chosen]
-            total = sum(score for _, score in chosen)
-            if total > best_total and _length(sentences, indexes) <= max_chars:
-                best, best_total = indexes, total
+
+    def extend(start: int, chosen: list[int], used: int, total: float) -> None:
+        nonlocal best, best_total
+        if chosen and total > best_total:
+            best, best_total = chosen, total
+        room = count - len(chosen)
+        if room == 0:
+            return
+        for j in range(start, len(choices)):
+            i, score, length = choices[j]
+            if total + score * room <= best_total:
+                break  # scores only fall from here on
+            extra = length + (1 if chosen else 0)
+            if used + extra <= max_chars:
+                extend(j + 1, [*chosen, i], used + extra, total + score)
+
+    extend(0, [], 0, 0.0)
     return best
 
 
