@@ -83,11 +83,17 @@ def rated(
     cosine, overlap = similarities(len(sentences), rows, np.array(columns, dtype=np.int64))
     candidates = _candidates(sentences, lengths)
     scores = _scores(cosine, np.array(lengths, dtype=np.float64), candidates, weights)
-    picked: list[int] = []
-    for i in sorted(np.flatnonzero(candidates), key=lambda i: (-scores[i], i)):
-        if not picked or overlap[i, picked].max() < REDUNDANCY:
-            picked.append(int(i))
-    return [(i, float(scores[i])) for i in picked]
+    # Best first, ties in text order; a sentence is left out once a picked one repeats it.
+    order = np.flatnonzero(candidates)
+    order = order[np.argsort(-scores[order], kind="stable")]
+    repeats = overlap >= REDUNDANCY
+    blocked = np.zeros(len(sentences), dtype=bool)
+    picked: list[tuple[int, float]] = []
+    for i in order.tolist():
+        if not blocked[i]:
+            picked.append((i, float(scores[i])))
+            blocked |= repeats[i]
+    return picked
 
 
 def similarities(n: int, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
