@@ -129,6 +129,9 @@ def stages(articles: list[Article]) -> list[tuple[str, float]]:
     return result
 
 
+NOTES = "## Notes"
+
+
 def main() -> None:
     """Run the benchmark and write bench/results/speed.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -159,8 +162,10 @@ def main() -> None:
     command = " ".join(["python -m bench.speed", *sys.argv[1:]])
     lines += ["", f"Command: `{command}`", ""]
     text = "\n".join(lines)
+    old = args.out.read_text(encoding="utf-8") if args.out.is_file() else ""
+    notes = old[old.find(NOTES) :] if NOTES in old else ""  # hand-written, kept across runs
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    args.out.write_text(text + ("\n" + notes if notes else ""), encoding="utf-8")
     print(text)
 
 

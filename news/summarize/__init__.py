@@ -11,7 +11,7 @@ import re
 from news.summarize.boilerplate import clean_text
 from news.summarize.fit import fit
 from news.summarize.language import SUMY_LANGUAGES, detect_language, language_kit
-from news.summarize.rank import WEIGHTS, Weights, ranked
+from news.summarize.rank import WEIGHTS, Weights, rated
 from news.summarize.sentences import split_sentences
 from news.summarize.tokenizer import words
 
@@ -47,8 +47,7 @@ def summarize(
         return []
     tokens = [words(s) for s in parts]
     terms = language_kit(code).terms(tokens)
-    order = ranked(parts, [len(t) for t in tokens], terms, weights)
-    return fit(parts, order, sentences, max_chars)
+    return fit(parts, rated(parts, [len(t) for t in tokens], terms, weights), sentences, max_chars)
 
 
 def _head(text: str) -> str:

@@ -12,7 +12,9 @@ says little on its own) and r_i its rank among the candidates (the lead prior). 
 is PacSum's directed centrality (Zheng & Lapata 2019: being similar to what follows counts
 more than being similar to what came before); BACKWARD = 1 is LexRank's degree. Picking then
 skips any sentence that says again what a picked one said: REDUNDANCY or more of the content
-words of the shorter of the two are in the other (a readability rule, not a fit).
+words of the shorter of the two are in the other (a readability rule, not a fit). The scores
+go on to fit.py, which keeps the best sentences when they fit the digest's cap and otherwise
+the set that fits with the largest total score.
 
 The weights are one default for every language, the choice of 5-fold cross-validation over a
 small grid on the three dev sets; bench/quality.py reruns the choice and reports the scores
@@ -58,7 +60,17 @@ def ranked(
     terms: Sequence[Sequence[str]],
     weights: Weights = WEIGHTS,
 ) -> list[int]:
-    """Return indexes of the candidate sentences, best first, redundant ones left out.
+    """Return indexes of the candidate sentences, best first, redundant ones left out."""
+    return [i for i, _ in rated(sentences, lengths, terms, weights)]
+
+
+def rated(
+    sentences: Sequence[str],
+    lengths: Sequence[int],
+    terms: Sequence[Sequence[str]],
+    weights: Weights = WEIGHTS,
+) -> list[tuple[int, float]]:
+    """Return (index, score) of the candidate sentences, best first, redundant ones left out.
 
     ``lengths[i]`` is the number of words of ``sentences[i]`` and ``terms[i]`` its stemmed
     content words, the ones compared between sentences.
@@ -71,10 +83,16 @@ def ranked(
     cosine, overlap = similarities(len(sentences), rows, np.array(columns, dtype=np.int64))
     candidates = _candidates(sentences, lengths)
     scores = _scores(cosine, np.array(lengths, dtype=np.float64), candidates, weights)
-    picked: list[int] = []
-    for i in sorted(np.flatnonzero(candidates), key=lambda i: (-scores[i], i)):
-        if not picked or overlap[i, picked].max() < REDUNDANCY:
-            picked.append(int(i))
+    # Best first, ties in text order; a sentence is left out once a picked one repeats it.
+    order = np.flatnonzero(candidates)
+    order = order[np.argsort(-scores[order], kind="stable")]
+    repeats = overlap >= REDUNDANCY
+    blocked = np.zeros(len(sentences), dtype=bool)
+    picked: list[tuple[int, float]] = []
+    for i in order.tolist():
+        if not blocked[i]:
+            picked.append((i, float(scores[i])))
+            blocked |= repeats[i]
     return picked
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import islice
 
 import blingfire
 
@@ -196,7 +197,7 @@ def _glued(current: str, following: str, language: str) -> bool:
 
 def _fragment(piece: str) -> bool:
     # "(CNN)", "Similar?:", "WASHINGTON (Reuters)": too short to stand alone; "He left." is fine.
-    words = len(_WORD.findall(piece))
+    words = sum(1 for _ in islice(_WORD.finditer(piece), _MIN_WORDS + 1))  # enough to know
     return words < 2 or (words < _MIN_WORDS + 1 and not _FINAL.search(piece))
 
 

@@ -7,7 +7,7 @@ import nltk
 import pytest
 
 from news.summarize import summarize
-from news.summarize.fit import ELLIPSIS
+from news.summarize.fit import ELLIPSIS, fit
 from news.summarize.language import language_kit
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "summarize" / "000_3db6b54fe26f4393.txt"
@@ -165,3 +165,15 @@ def test_no_nltk_data_is_needed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     )
     assert len(summarize(dutch, language="nl", sentences=2)) == 2
     assert len(summarize(TEXT, language="en")) == 3
+
+
+def test_the_cap_keeps_the_fitting_set_with_the_most_worth() -> None:
+    long = "The council approved " + "a long list of school repairs, " * 12 + "on Monday."
+    short = ["The budget adds $12 million.", "Forty teachers will be hired."]
+    sentences = [long, *short]
+    cap = len(long) + 5
+    # One long sentence rated best, two short ones rated a bit lower each: together they are
+    # worth more, and greedy-then-skip would have kept the long one alone.
+    assert fit(sentences, [(0, 3.0), (1, 2.0), (2, 2.0)], 3, cap) == short
+    assert fit(sentences, [(0, 5.0), (1, 2.0), (2, 2.0)], 3, cap) == [long]
+    assert fit(sentences, [(0, 5.0), (1, 2.0), (2, 2.0)], 3, 10_000) == sentences
