@@ -160,16 +160,8 @@ def bad_query(reason: str) -> str:
     return f"🔎 {esc(reason)}"
 
 
-# --- /feeds ---------------------------------------------------------------------------------
-NO_FEEDS = "No feeds yet. An admin can add one with /addfeed URL."
-FEEDS_TITLE = "<b>Sources</b> (last read)"
+# --- /sources -----------------------------------------------------------------------------
 NEVER = "not read yet"
-
-
-def feed_line(feed_id: int, title: str, url: str, last_read: str, failing: bool) -> str:
-    """Return one line of /feeds."""
-    mark = " ⚠️" if failing else ""
-    return f"{feed_id}. {tghtml.link(url, title)} — {esc(last_read)}{mark}"
 
 
 # --- /settings ------------------------------------------------------------------------------
