@@ -166,18 +166,20 @@ def _prefix(words: frozenset[str]) -> list[str]:
     return sorted(words)[:keep]
 
 
+def _root(parent: list[int], i: int) -> int:
+    """Return the root of `i` in a union-find forest, halving the path on the way."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
 def _stories(
     articles: Sequence[Article], key_of: Callable[[Article], _Key] = _key
 ) -> list[list[Article]]:
     """Return the articles grouped into stories (connected groups of same_story)."""
     keys = [key_of(article) for article in articles]
     parent = list(range(len(articles)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
 
     by_link: dict[str, int] = {}
     by_word: defaultdict[str, list[int]] = defaultdict(list)
@@ -193,10 +195,10 @@ def _stories(
                 by_word[word].append(i)
         for j in candidates:
             if _keys_match(key, keys[j]):
-                parent[find(i)] = find(j)
+                parent[_root(parent, i)] = _root(parent, j)
     groups: defaultdict[int, list[Article]] = defaultdict(list)
     for i, article in enumerate(articles):
-        groups[find(i)].append(article)
+        groups[_root(parent, i)].append(article)
     return list(groups.values())
 
 
@@ -264,24 +266,18 @@ class StoryGraph:
         index = {a.id: i for i, a in enumerate(articles)}
         parent = list(range(len(articles)))
 
-        def find(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
         joined = False
         for i, article in enumerate(articles):
             for other_id in self.neighbors(article.id):
                 j = index.get(other_id)
                 if j is not None:
-                    parent[find(i)] = find(j)
+                    parent[_root(parent, i)] = _root(parent, j)
                     joined = True
         if not joined:  # the usual case: every article a story of its own
             return [[article] for article in articles]
         groups: defaultdict[int, list[Article]] = defaultdict(list)
         for i, article in enumerate(articles):
-            groups[find(i)].append(article)
+            groups[_root(parent, i)].append(article)
         return list(groups.values())
 
 
