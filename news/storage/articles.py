@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Row, Select, Update, bindparam, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.elements import ColumnElement
 
 from news.models import Article, ParsedEntry
 from news.storage.db import Store, insert_ignore
@@ -439,6 +440,39 @@ async def article_counts(store: Store) -> dict[str, int]:
     return {"total": total, "unsummarized": unsummarized}
 
 
+def _fetched_in(since: datetime, until: datetime) -> list[ColumnElement[bool]]:
+    """Return the conditions of a digest window: fetched in (since, until], page complete."""
+    # A teaser waiting for its page is not a candidate yet; its round sets its fetch time.
+    return [
+        articles.c.fetched_at > since,
+        articles.c.fetched_at <= until,
+        articles.c.page_pending.is_(False),
+    ]
+
+
+def _newest_old(
+    where: Sequence[ColumnElement[bool]], dated_after: datetime, per_feed: int
+) -> Select[Any]:
+    """Return each feed's newest `per_feed` articles dated at or before `dated_after`, each row
+    with the feed's count of such articles (`dated`)."""
+    feed, order = articles.c.feed_id, (articles.c.sort_at.desc(), articles.c.id.desc())
+    ranked = (
+        select(
+            articles.c.id,
+            func.row_number().over(partition_by=feed, order_by=order).label("rank"),
+            func.count().over(partition_by=feed).label("dated"),
+        )
+        .where(*where, articles.c.sort_at <= dated_after)
+        .subquery()
+    )
+    return (
+        _with_feed_title()
+        .add_columns(ranked.c.dated)
+        .join(ranked, ranked.c.id == articles.c.id)
+        .where(ranked.c.rank <= per_feed)
+    )
+
+
 async def window_candidates(
     store: Store,
     *,
@@ -454,12 +488,7 @@ async def window_candidates(
     Candidates: the newest `limit` articles fetched in (since, until] and dated (sort_at) after
     `dated_after`, plus each feed's newest `per_feed` of those dated at or before it.
     """
-    # A teaser waiting for its page is not a candidate yet; its round sets its fetch time.
-    where = [
-        articles.c.fetched_at > since,
-        articles.c.fetched_at <= until,
-        articles.c.page_pending.is_(False),
-    ]
+    where = _fetched_in(since, until)
     if feed_ids is not None:
         where.append(articles.c.feed_id.in_(list(feed_ids)))
     recent = (
@@ -468,22 +497,7 @@ async def window_candidates(
         .order_by(articles.c.fetched_at.desc(), articles.c.id.desc())
         .limit(limit)
     )
-    feed, order = articles.c.feed_id, (articles.c.sort_at.desc(), articles.c.id.desc())
-    ranked = (
-        select(
-            articles.c.id,
-            func.row_number().over(partition_by=feed, order_by=order).label("rank"),
-            func.count().over(partition_by=feed).label("dated"),
-        )
-        .where(*where, articles.c.sort_at <= dated_after)
-        .subquery()
-    )
-    older = (
-        _with_feed_title()
-        .add_columns(ranked.c.dated)
-        .join(ranked, ranked.c.id == articles.c.id)
-        .where(ranked.c.rank <= per_feed)
-    )
+    older = _newest_old(where, dated_after, per_feed)
     async with store.connect() as conn:
         found = [article_from_row(row) for row in await conn.execute(recent)]
         dated: dict[int, int] = {}
@@ -516,11 +530,7 @@ async def window_pool(
 ) -> WindowPool:
     """Return the window's candidates of every feed, as window_candidates would give them for
     any set of feeds: each feed's newest `per_feed` recent ones, and newest `per_feed_old` old."""
-    where = [
-        articles.c.fetched_at > since,
-        articles.c.fetched_at <= until,
-        articles.c.page_pending.is_(False),
-    ]
+    where = _fetched_in(since, until)
     feed = articles.c.feed_id
     ranked_recent = (
         select(
@@ -538,23 +548,7 @@ async def window_pool(
         .where(ranked_recent.c.rank <= per_feed)
         .order_by(articles.c.fetched_at.desc(), articles.c.id.desc())
     )
-    ranked_old = (
-        select(
-            articles.c.id,
-            func.row_number()
-            .over(partition_by=feed, order_by=(articles.c.sort_at.desc(), articles.c.id.desc()))
-            .label("rank"),
-            func.count().over(partition_by=feed).label("dated"),
-        )
-        .where(*where, articles.c.sort_at <= dated_after)
-        .subquery()
-    )
-    old_stmt = (
-        _with_feed_title()
-        .add_columns(ranked_old.c.dated)
-        .join(ranked_old, ranked_old.c.id == articles.c.id)
-        .where(ranked_old.c.rank <= per_feed_old)
-    )
+    old_stmt = _newest_old(where, dated_after, per_feed_old)
     recent: dict[int, list[Article]] = {}
     older: dict[int, tuple[list[Article], int]] = {}
     async with store.connect() as conn:
