@@ -151,30 +151,27 @@ async def store_fetched(
     page (news.pages), so a feed of thousands of them is stored in one poll, whatever comes next.
     `due_now`: the next check is now (a conditional GET then costs the server a 304).
     """
-    known = await article_store.stored_entries(
-        store, feed_id, [e.entry_hash for e in parsed.entries]
-    )
-    # Only new entries cost an article page; known ones go to the upsert too, so a story the
-    # feed has since corrected is stored again (and summarized again).
-    pending = frozenset(
-        e.entry_hash
-        for e in parsed.entries
-        if e.entry_hash not in known and needs_page(e, settings)
-    )
+    next_check_at = now if due_now else _next_check(now, fetched, parsed, settings)
+    # One transaction: the known entries are read, the new ones stored (teasers marked to wait
+    # for their page: news.pages) and the feed's outcome recorded. Known entries go to the
+    # upsert too, so a story the feed has since corrected is stored again (and summarized again).
     result.new_articles = await article_store.upsert_articles(
-        store, feed_id, parsed.entries, now=now, pending=pending, stored=known
-    )
-    result.next_check_at = now if due_now else _next_check(now, fetched, parsed, settings)
-    await feed_store.record_success(
         store,
         feed_id,
+        parsed.entries,
         now=now,
-        next_check_at=result.next_check_at,
-        etag=fetched.etag,
-        last_modified=fetched.last_modified,
-        title=parsed.title,
-        site_url=parsed.site_url,
+        page_if=lambda entry: needs_page(entry, settings),
+        also=feed_store.success_writer(
+            feed_id,
+            now=now,
+            next_check_at=next_check_at,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            title=parsed.title,
+            site_url=parsed.site_url,
+        ),
     )
+    result.next_check_at = next_check_at
 
 
 def _next_check(

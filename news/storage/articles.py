@@ -152,35 +152,62 @@ async def upsert_articles(
     extracted: frozenset[str] = frozenset(),
     pending: frozenset[str] = frozenset(),
     stored: StoredEntries | None = None,
+    page_if: Callable[[ParsedEntry], bool] | None = None,
+    also: Callable[[AsyncConnection], Awaitable[object]] | None = None,
 ) -> int:
     """Store new entries and changed ones (to be summarized again); return how many were new.
 
-    New entries whose hash is in `pending` wait for their article page. `stored` is
-    stored_entries() for these entries when the caller already read it; an entry another
-    writer stored meanwhile is skipped by the insert, so a stale map loses nothing.
+    New entries whose hash is in `pending`, or for which `page_if` says so, wait for their
+    article page. `stored` is stored_entries() for these entries when the caller already read
+    it; otherwise each batch reads it in its own write transaction. An entry another writer
+    stored meanwhile is skipped by the insert, so a stale map loses nothing. `also` writes in
+    the last batch's transaction (the feed's outcome: a poll of a small feed is one commit).
     """
     unique = list({entry.entry_hash: entry for entry in entries}.values())
-    if not unique:
+    if not unique and also is None:
         return 0
-    if stored is None:
-        stored = await stored_entries(store, feed_id, [e.entry_hash for e in unique])
+
+    def waits(entry: ParsedEntry) -> bool:
+        return entry.entry_hash in pending or (page_if is not None and page_if(entry))
+
     inserted = 0
     # A transaction per batch: a crash in a feed of 50,000 entries keeps the batches stored,
     # and other writers (a lease renewal, the summarizer) get their turn in between.
-    for start in range(0, len(unique), _BATCH):
+    for start in range(0, max(1, len(unique)), _BATCH):
         batch = unique[start : start + _BATCH]
-        fresh = [
-            _new_row(feed_id, e, now, e.entry_hash in extracted, e.entry_hash in pending)
-            for e in batch
-            if e.entry_hash not in stored
-        ]
-        changes = [_changes(e, stored, extracted) for e in batch if e.entry_hash in stored]
-        updates = [row for row in changes if row is not None]
         async with store.begin() as conn:
-            inserted += await _insert(conn, fresh)
-            for group in _by_columns(updates):
-                await conn.execute(_update_stmt(feed_id, group[0]), group)
+            known = stored
+            if known is None and batch:
+                known = await _stored(conn, feed_id, [e.entry_hash for e in batch])
+            inserted += await _write_batch(
+                conn, feed_id, batch, known or {}, now, extracted, waits
+            )
+            if also is not None and start + _BATCH >= len(unique):
+                await also(conn)
     log.debug("articles stored feed_id=%s entries=%d new=%d", feed_id, len(unique), inserted)
+    return inserted
+
+
+async def _write_batch(
+    conn: AsyncConnection,
+    feed_id: int,
+    batch: list[ParsedEntry],
+    stored: StoredEntries,
+    now: datetime,
+    extracted: frozenset[str],
+    waits: Callable[[ParsedEntry], bool],
+) -> int:
+    """Insert the batch's new entries and update its changed ones; return how many were new."""
+    fresh = [
+        _new_row(feed_id, e, now, e.entry_hash in extracted, waits(e))
+        for e in batch
+        if e.entry_hash not in stored
+    ]
+    changes = [_changes(e, stored, extracted) for e in batch if e.entry_hash in stored]
+    updates = [row for row in changes if row is not None]
+    inserted = await _insert(conn, fresh)
+    for group in _by_columns(updates):
+        await conn.execute(_update_stmt(feed_id, group[0]), group)
     return inserted
 
 
