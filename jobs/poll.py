@@ -1,9 +1,11 @@
 """The polling job: claim the due feeds and refresh them with bounded concurrency, then one
-round of the article pages their teasers wait for."""
+round of the article pages their teasers wait for. `newsbot poll` runs it with the summarizer
+working beside it (poll_and_summarize), as the worker's jobs do."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -11,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from jobs.summarize import Summarizer, summarize_pending
 from news import observe
 from news.fetch import Fetcher
 from news.lease import renewed
@@ -22,6 +25,9 @@ from news.storage import feeds as feed_store
 from news.storage.db import Store
 
 log = logging.getLogger(__name__)
+
+# While a poll runs, poll_and_summarize looks for new articles this often once it has caught up.
+SUMMARIZE_BESIDE_EVERY = 1.0
 
 
 def worker_name() -> str:
@@ -131,3 +137,40 @@ def _count(result: RefreshResult) -> None:
     observe.ARTICLES_STORED.inc(result.new_articles)
     for stage, seconds in result.seconds.items():
         observe.STAGE_SECONDS.labels(stage).observe(seconds)
+
+
+async def poll_and_summarize(
+    store: Store,
+    fetcher: Fetcher,
+    settings: Settings,
+    *,
+    summarizer: Summarizer | None = None,
+    all_feeds: bool = False,
+    on_result: Callable[[RefreshResult], None] | None = None,
+) -> tuple[PollReport, int]:
+    """Poll once while summarizing what arrives; return the report and how many were summarized.
+
+    The summaries are made beside the poll, as the worker's summarize job makes them (in the
+    `summarizer`'s processes, or in a thread without one), then the rest once the poll is done:
+    the poll's HTTP, parsing and SQL and the summarizer share the time instead of taking turns.
+    """
+    polled = asyncio.Event()
+
+    async def poll() -> PollReport:
+        try:
+            return await poll_due_feeds(
+                store, fetcher, settings, all_feeds=all_feeds, on_result=on_result
+            )
+        finally:
+            polled.set()
+
+    async def beside() -> int:
+        made = 0
+        while not polled.is_set():
+            made += await summarize_pending(store, settings, summarizer=summarizer)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(polled.wait(), SUMMARIZE_BESIDE_EVERY)
+        return made
+
+    report, during = await asyncio.gather(poll(), beside())
+    return report, during + await summarize_pending(store, settings, summarizer=summarizer)
