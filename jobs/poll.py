@@ -9,6 +9,7 @@ import contextlib
 import logging
 import os
 import socket
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -75,23 +76,12 @@ async def poll_due_feeds(
     owner = worker_name()
     report = PollReport()
     started = now()
+    claims = _Claims(store, settings, owner, started, now)
 
     async def lane() -> None:
-        # Each lane claims one feed at a time, just before polling it: a lease taken long
-        # before its feed's turn could run out while it waits, and another worker would poll
-        # that feed too. A slow feed holds up only its own lane.
-        while True:
-            claimed = await feed_store.claim_due_feeds(
-                store,
-                now=now(),
-                due_by=started,
-                limit=1,
-                owner=owner,
-                lease_seconds=settings.lease_seconds,
-            )
-            if not claimed:
-                return
-            result = await _refresh_leased(store, fetcher, claimed[0], settings, owner, now)
+        # A slow feed holds up only its own lane.
+        while (feed := await claims.next()) is not None:
+            result = await _refresh_leased(store, fetcher, feed, settings, owner, now)
             report.results.append(result)
             _count(result)
             if on_result is not None:
@@ -111,6 +101,65 @@ async def poll_due_feeds(
         len(report.failed),
     )
     return report
+
+
+class _Claims:
+    """Due feeds claimed a lane's worth at a time (one write for many feeds), handed out in turn.
+
+    A claimed feed waits here at most until each lane has finished one feed (a fetch is bounded
+    by its deadline, well under the lease), and a feed held longer than a third of the lease is
+    given back rather than polled on a lease that could run out: another claim takes it again.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        owner: str,
+        started: datetime,
+        now: Callable[[], datetime],
+    ) -> None:
+        self.store, self.settings, self.owner, self.started, self.now = (
+            store,
+            settings,
+            owner,
+            started,
+            now,
+        )
+        self.queue: deque[tuple[Feed, datetime]] = deque()
+        self.lock = asyncio.Lock()
+        self.exhausted = False
+
+    async def next(self) -> Feed | None:
+        """Return the next claimed feed, claiming more when none is left; None when done."""
+        async with self.lock:
+            while True:
+                while self.queue:
+                    feed, claimed_at = self.queue.popleft()
+                    held = (self.now() - claimed_at).total_seconds()
+                    if held < self.settings.lease_seconds / 3:
+                        return feed
+                    await feed_store.release_lease(self.store, feed.id, self.owner)
+                if self.exhausted:
+                    return None
+                await self._claim()
+
+    async def _claim(self) -> None:
+        # Every feed due when the cycle started, each once: a feed polled in this cycle has
+        # its next check in the future, and one that comes due meanwhile waits for the next.
+        limit = self.settings.poll_concurrency
+        at = self.now()
+        claimed = await feed_store.claim_due_feeds(
+            self.store,
+            now=at,
+            due_by=self.started,
+            limit=limit,
+            owner=self.owner,
+            lease_seconds=self.settings.lease_seconds,
+        )
+        # Fewer than asked is no proof of the end on PostgreSQL (SKIP LOCKED): ask until none.
+        self.exhausted = not claimed
+        self.queue.extend((feed, at) for feed in claimed)
 
 
 async def _refresh_leased(
