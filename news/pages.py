@@ -1,10 +1,11 @@
 """Article pages: teasers stored from their feed get their page's main text in later rounds.
 
 A refresh stores every entry at once, teasers marked as waiting for their page. A round then
-claims those pages one at a time per lane, newest first and at most `pages_per_round` per
-feed, fetches and extracts each while its lease is renewed, and stores the text (or keeps the
-teaser when the page cannot be had). A crash loses only the pages in flight: their leases
-expire and the next round, here or in another worker, takes them.
+claims those pages a few at a time (one write), hands them to its lanes one by one, newest
+first and at most `pages_per_round` per feed, fetches and extracts each while its lease is
+renewed, and stores the text (or keeps the teaser when the page cannot be had). A crash loses
+only the pages in flight or claimed: their leases expire and the next round, here or in
+another worker, takes them.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # Article pages fetched at once by one worker; the fetcher's per-host cap applies on top.
 EXTRACT_CONCURRENCY = 4
+# Pages claimed in one write, handed to the lanes in turn.
+CLAIM_PAGES = 2 * EXTRACT_CONCURRENCY
 
 
 def needs_page(entry: ParsedEntry, settings: Settings) -> bool:
@@ -51,18 +54,32 @@ async def complete_pages(
     """Run one round over the pages waiting now; return how many articles it finished."""
     done: Counter[int] = Counter()
     capped: set[int] = set()
+    claimed: deque[PendingPage] = deque()
     claiming = asyncio.Lock()  # the per-feed cap is counted between two claims
 
     async def claim() -> PendingPage | None:
         async with claiming:
-            page = await article_store.claim_page(
-                store, now=now(), lease_seconds=settings.lease_seconds, skip_feeds=capped
-            )
-            if page is not None:
-                done[page.feed_id] += 1
-                if done[page.feed_id] >= settings.pages_per_round:
-                    capped.add(page.feed_id)
-            return page
+            if not claimed:
+                # A few pages per write; each waits at most until every lane has finished a
+                # page (a fetch is bounded by its deadline, well under the lease).
+                batch = await article_store.claim_pages(
+                    store,
+                    now=now(),
+                    lease_seconds=settings.lease_seconds,
+                    limit=CLAIM_PAGES,
+                    skip_feeds=capped,
+                )
+                over = []
+                for page in batch:
+                    if page.feed_id in capped:
+                        over.append(page.id)  # its feed reached the cap within this batch
+                        continue
+                    claimed.append(page)
+                    done[page.feed_id] += 1
+                    if done[page.feed_id] >= settings.pages_per_round:
+                        capped.add(page.feed_id)
+                await article_store.release_pages(store, over)
+            return claimed.popleft() if claimed else None
 
     async def lane() -> None:
         while page := await claim():

@@ -296,30 +296,64 @@ async def claim_page(
     store: Store, *, now: datetime, lease_seconds: int, skip_feeds: Collection[int] = ()
 ) -> PendingPage | None:
     """Return the newest article waiting for its page (not of `skip_feeds`), leased; or None."""
+    pages = await claim_pages(
+        store, now=now, lease_seconds=lease_seconds, limit=1, skip_feeds=skip_feeds
+    )
+    return pages[0] if pages else None
+
+
+async def claim_pages(
+    store: Store,
+    *,
+    now: datetime,
+    lease_seconds: int,
+    limit: int,
+    skip_feeds: Collection[int] = (),
+) -> list[PendingPage]:
+    """Return up to `limit` articles waiting for their page (not of `skip_feeds`), newest
+    first, leased."""
     lease_free = or_(articles.c.page_lease_until.is_(None), articles.c.page_lease_until < now)
     waiting = articles.c.page_pending == true()  # as the partial index says (migration 0004)
-    candidate = select(articles.c.id).where(waiting, lease_free)
+    candidates = select(articles.c.id).where(waiting, lease_free)
     if skip_feeds:
-        candidate = candidate.where(articles.c.feed_id.not_in(list(skip_feeds)))
+        candidates = candidates.where(articles.c.feed_id.not_in(list(skip_feeds)))
     # PostgreSQL: a row another worker is claiming is skipped, not waited for (as for feeds).
-    candidate = (
-        candidate.order_by(articles.c.sort_at.desc(), articles.c.id.desc())
-        .limit(1)
+    candidates = (
+        candidates.order_by(articles.c.sort_at.desc(), articles.c.id.desc())
+        .limit(limit)
         .with_for_update(skip_locked=True)
     )
     stmt = (
         update(articles)
-        .where(articles.c.id == candidate.scalar_subquery(), waiting, lease_free)
+        .where(articles.c.id.in_(candidates.scalar_subquery()), waiting, lease_free)
         .values(page_lease_until=now + timedelta(seconds=lease_seconds))
         .returning(
-            articles.c.id, articles.c.feed_id, articles.c.url, articles.c.title, articles.c.text
+            articles.c.id,
+            articles.c.feed_id,
+            articles.c.url,
+            articles.c.title,
+            articles.c.text,
+            articles.c.sort_at,
         )
     )
     async with store.begin() as conn:
-        row = (await conn.execute(stmt)).first()
-    if row is None:
-        return None
-    return PendingPage(row.id, row.feed_id, row.url or "", row.title, row.text)
+        rows = (await conn.execute(stmt)).all()
+    # RETURNING has no defined order.
+    newest = sorted(rows, key=lambda row: (row.sort_at, row.id), reverse=True)
+    return [PendingPage(row.id, row.feed_id, row.url or "", row.title, row.text) for row in newest]
+
+
+async def release_pages(store: Store, article_ids: Collection[int]) -> None:
+    """Give claimed pages back untouched: the next round (or another worker) takes them."""
+    if not article_ids:
+        return
+    stmt = (
+        update(articles)
+        .where(articles.c.id.in_(list(article_ids)), articles.c.page_pending.is_(True))
+        .values(page_lease_until=None)
+    )
+    async with store.begin() as conn:
+        await conn.execute(stmt)
 
 
 async def renew_page_lease(
