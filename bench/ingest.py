@@ -304,7 +304,7 @@ async def side_by_side(store: Store, fetcher: Fetcher, settings: Settings, run: 
     summarizer = Summarizer(settings.summarize_processes)
 
     async def poll_job() -> tuple[PollReport, int]:
-        report = await poll_due_feeds(store, fetcher, settings)
+        report = await poll_due_feeds(store, fetcher, settings, executor=summarizer.parser())
         run.poll_seconds = time.perf_counter() - started
         polled.set()
         return report, await summarize_pending(store, settings, summarizer=summarizer)

@@ -11,6 +11,7 @@ import os
 import socket
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -67,8 +68,11 @@ async def poll_due_feeds(
     all_feeds: bool = False,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     on_result: Callable[[RefreshResult], None] | None = None,
+    executor: Executor | None = None,
 ) -> PollReport:
     """Poll every feed due now (or every feed) once; return what happened to each.
+
+    Feeds are parsed and article pages extracted in `executor` (a process) when one is given.
 
     Feeds that come due while the cycle runs wait for the next one: a cycle ends, and its
     report holds each feed once, however busy the feeds are.
@@ -81,7 +85,7 @@ async def poll_due_feeds(
     async def lane() -> None:
         # A slow feed holds up only its own lane.
         while (feed := await claims.next()) is not None:
-            result = await _refresh_leased(store, fetcher, feed, settings, owner, now)
+            result = await _refresh_leased(store, fetcher, feed, settings, owner, now, executor)
             report.results.append(result)
             _count(result)
             if on_result is not None:
@@ -92,7 +96,7 @@ async def poll_due_feeds(
         # the lanes poll each exactly once.
         await feed_store.make_all_due(store, now=started)
     await asyncio.gather(*(lane() for _ in range(settings.poll_concurrency)))
-    report.pages = await complete_pages(store, fetcher, settings, now=now)
+    report.pages = await complete_pages(store, fetcher, settings, now=now, executor=executor)
     log.info(
         "poll cycle done feeds=%d new_articles=%d pages=%d errors=%d",
         report.polled,
@@ -169,6 +173,7 @@ async def _refresh_leased(
     settings: Settings,
     owner: str,
     now: Callable[[], datetime],
+    executor: Executor | None,
 ) -> RefreshResult:
     """Refresh a claimed feed, renewing its lease until the outcome is recorded."""
 
@@ -178,7 +183,7 @@ async def _refresh_leased(
         )
 
     async with renewed(renew, every=settings.lease_seconds / 3):
-        return await refresh_feed(store, fetcher, feed, settings, now=now())
+        return await refresh_feed(store, fetcher, feed, settings, now=now(), executor=executor)
 
 
 def _count(result: RefreshResult) -> None:
@@ -208,7 +213,12 @@ async def poll_and_summarize(
     async def poll() -> PollReport:
         try:
             return await poll_due_feeds(
-                store, fetcher, settings, all_feeds=all_feeds, on_result=on_result
+                store,
+                fetcher,
+                settings,
+                all_feeds=all_feeds,
+                on_result=on_result,
+                executor=summarizer.parser() if summarizer is not None else None,
             )
         finally:
             polled.set()

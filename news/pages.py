@@ -15,7 +15,11 @@ import logging
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Executor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC, datetime
+from functools import partial
+from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from news import observe
@@ -31,10 +35,30 @@ from news.storage.db import Store
 
 log = logging.getLogger(__name__)
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 # Article pages fetched at once by one worker; the fetcher's per-host cap applies on top.
 EXTRACT_CONCURRENCY = 4
 # Pages claimed in one write, handed to the lanes in turn.
 CLAIM_PAGES = 2 * EXTRACT_CONCURRENCY
+
+
+async def off_loop(
+    executor: Executor | None, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs
+) -> R:
+    """Return fn(*args, **kwargs) run in `executor` (a process pool), or in a thread.
+
+    A pool whose process died is not this call's failure: the work is done in a thread, and
+    the pool's owner replaces it before the next cycle (jobs.summarize.Summarizer).
+    """
+    call = partial(fn, *args, **kwargs)
+    if executor is not None:
+        try:
+            return await asyncio.get_running_loop().run_in_executor(executor, call)
+        except BrokenProcessPool:
+            log.warning("parse process died; parsing in a thread until it is replaced")
+    return await asyncio.to_thread(call)
 
 
 def needs_page(entry: ParsedEntry, settings: Settings) -> bool:
@@ -50,8 +74,12 @@ async def complete_pages(
     settings: Settings,
     *,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    executor: Executor | None = None,
 ) -> int:
-    """Run one round over the pages waiting now; return how many articles it finished."""
+    """Run one round over the pages waiting now; return how many articles it finished.
+
+    The pages are extracted in `executor` (a process pool) when one is given, else in threads.
+    """
     done: Counter[int] = Counter()
     capped: set[int] = set()
     claimed: deque[PendingPage] = deque()
@@ -83,7 +111,7 @@ async def complete_pages(
 
     async def lane() -> None:
         while page := await claim():
-            await _complete(store, fetcher, settings, page, now)
+            await _complete(store, fetcher, settings, page, now, executor)
 
     await asyncio.gather(*(lane() for _ in range(EXTRACT_CONCURRENCY)))
     if done:
@@ -97,6 +125,7 @@ async def _complete(
     settings: Settings,
     page: PendingPage,
     now: Callable[[], datetime],
+    executor: Executor | None,
 ) -> None:
     async def renew() -> None:
         await article_store.renew_page_lease(
@@ -105,17 +134,19 @@ async def _complete(
 
     started = time.perf_counter()
     async with renewed(renew, every=settings.lease_seconds / 3):
-        text = await page_text(fetcher, page)
+        text = await page_text(fetcher, page, executor)
     observe.STAGE_SECONDS.labels("extract").observe(time.perf_counter() - started)
     await article_store.complete_page(store, page, text=text, now=now())
 
 
-async def page_text(fetcher: Fetcher, page: PendingPage) -> str | None:
+async def page_text(
+    fetcher: Fetcher, page: PendingPage, executor: Executor | None = None
+) -> str | None:
     """Return the main text of the article's page when it says more than the teaser, else None."""
     try:
         fetched = await fetcher.fetch(page.url, accept=HTML_ACCEPT)
-        text = await asyncio.to_thread(
-            extract, fetched.body, url=fetched.url, content_type=fetched.content_type
+        text = await off_loop(
+            executor, extract, fetched.body, url=fetched.url, content_type=fetched.content_type
         )
     except (FetchError, ExtractError) as exc:
         log.info("keeping the feed's teaser url=%s reason=%s", page.url, exc)

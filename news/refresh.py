@@ -8,9 +8,9 @@ recorded on that feed (with a back-off) and the batch carries on.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -19,7 +19,7 @@ from news import cadence
 from news.errors import HTTPStatusError, NewsbotError
 from news.fetch import Fetcher
 from news.models import Feed, FetchResult, ParsedFeed
-from news.pages import needs_page
+from news.pages import needs_page, off_loop
 from news.parse import parse_feed
 from news.settings import Settings
 from news.storage import articles as article_store
@@ -48,12 +48,21 @@ def is_local(url: str) -> bool:
 
 
 async def refresh_feed(
-    store: Store, fetcher: Fetcher, feed: Feed, settings: Settings, *, now: datetime
+    store: Store,
+    fetcher: Fetcher,
+    feed: Feed,
+    settings: Settings,
+    *,
+    now: datetime,
+    executor: Executor | None = None,
 ) -> RefreshResult:
-    """Poll one feed and store its new articles; return the outcome (a failure is recorded)."""
+    """Poll one feed and store its new articles; return the outcome (a failure is recorded).
+
+    The feed is parsed in `executor` (a process pool) when one is given, else in a thread.
+    """
     result = RefreshResult(feed.id, feed.url, "ok")
     try:
-        await _refresh(store, fetcher, feed, settings, now, result)
+        await _refresh(store, fetcher, feed, settings, now, result, executor)
     except NewsbotError as exc:
         await _failed(store, feed, settings, now, result, exc)
     except Exception as exc:
@@ -100,6 +109,7 @@ async def _refresh(
     settings: Settings,
     now: datetime,
     result: RefreshResult,
+    executor: Executor | None,
 ) -> None:
     clock = time.perf_counter()
     fetched = await fetcher.fetch(
@@ -121,16 +131,16 @@ async def _refresh(
         )
         _lap(result, "store", clock)
         return
-    parsed = await parse_fetched(fetched)
+    parsed = await parse_fetched(fetched, executor)
     clock = _lap(result, "parse", clock)
     await store_fetched(store, feed.id, fetched, parsed, settings, now=now, result=result)
     _lap(result, "store", clock)
 
 
-async def parse_fetched(fetched: FetchResult) -> ParsedFeed:
-    """Return the feed in a fetched body (parsed in a thread); raise ParseError."""
-    return await asyncio.to_thread(
-        parse_feed, fetched.body, url=fetched.url, content_type=fetched.content_type
+async def parse_fetched(fetched: FetchResult, executor: Executor | None = None) -> ParsedFeed:
+    """Return the feed in a fetched body (parsed in `executor`, or a thread); raise ParseError."""
+    return await off_loop(
+        executor, parse_feed, fetched.body, url=fetched.url, content_type=fetched.content_type
     )
 
 
