@@ -469,8 +469,18 @@ def measure(args: argparse.Namespace, folder: Path) -> Numbers:
     n = Numbers(feeds=args.feeds, items=args.items[0], load=[os.getloadavg()[0]])
     n.sites, n.rss_before_kib = args.sites, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     settings = bench_settings(folder / "x.db", args.concurrency)
+    runs = len(args.hosts) * (2 if args.cli else 1)
     for items in args.items:
         sample: list[Article] = []
+        done = 0
+
+        def solo() -> None:
+            # A slice of the sample after each run, so the machine's other work (which comes
+            # and goes) weighs on the summarizer alone as on the runs.
+            nonlocal done
+            summarizer_only(sample[done::runs], settings, items, n)  # noqa: B023
+            done += 1
+
         for hosts in args.hosts:
             server = start_server(args.feeds, items, args.teaser_share, host_count(args, hosts))
             try:
@@ -481,21 +491,19 @@ def measure(args: argparse.Namespace, folder: Path) -> Numbers:
                 n.runs.append(run)
                 if not sample:
                     sample = got
-                    # Warm up (language model, stemmer caches) as a long-running bot would be,
-                    # and time half the sample now, half after the last run: the machine's
-                    # other work weighs on both.
+                    # Warm up (language model, stemmer caches) as a long-running bot would be.
                     summarize_article(sample[0], settings)
-                    summarizer_only(sample[0::2], settings, items, n)
+                solo()
                 if args.cli:
                     run = Run(items, hosts, "cli")
                     cli_run(args, fresh(folder / f"cli-{items}-{hosts}.db"), server, run)
                     n.runs.append(run)
+                    solo()
                 if not args.no_breakdown and items == args.items[0] and hosts == args.hosts[-1]:
                     db = fresh(folder / f"sequential-{items}-{hosts}.db")
                     asyncio.run(breakdown(args, db, server, n))
             finally:
                 server.stop()
-        summarizer_only(sample[1::2], settings, items, n)
     n.load.append(os.getloadavg()[0])
     return n
 
@@ -684,8 +692,8 @@ def notes(n: Numbers, args: argparse.Namespace) -> list[str]:
         "the command an operator runs, as a subprocess, timed from its start to its exit "
         "(imports, migrations check, summarizer start-up included); it summarizes beside the "
         "poll in the same processes. The summarizer-alone rate is the summarizer in one thread "
-        "over a sample of the stored texts of that items count, half timed after the first run "
-        "and half after the last, so the machine's other work weighs on both sides of the "
+        "over a sample of the stored texts of that items count, a slice of it timed after each "
+        "run, so the machine's other work weighs on both sides of the "
         f"ratio. One host: all {n.feeds:,} feeds and their article pages on 127.0.0.1, where "
         f"the fetcher allows {bench_settings(Path('x'), None).per_host_concurrency} requests "
         f"at once; many: {n.sites} hosts. poll_concurrency {concurrency}.",
