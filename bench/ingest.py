@@ -1,15 +1,18 @@
-"""bench-ingest: the whole pipeline (poll -> fetch -> parse -> extract -> store, then summarize)
-over generated feeds served from 127.0.0.x, on a fresh SQLite database.
+"""bench-ingest: the whole pipeline (poll -> fetch -> parse -> store, the teasers' article pages
+-> extract, then summarize) over generated feeds served from 127.0.0.x, on fresh SQLite files.
 
-    .venv/bin/python -m bench.ingest [--feeds 1000] [--items 20] [--teaser-share 0.25]
+    .venv/bin/python -m bench.ingest [--feeds 1000] [--items 5 20] [--hosts 1 many] [--cli]
 
-Reports articles/s end to end as `newsbot worker` runs the pipeline (poll and summarize side by
-side, the summarizer in NEWSBOT_SUMMARIZE_PROCESSES processes), then, on a second fresh database,
-the sequential breakdown (poll, then summarize in a thread): feeds/s, the share of time per
-stage, peak memory, the second poll (every feed answers 304) and the summarizer alone on the
-same stored texts; prints a markdown table and writes it to bench/results/ingest.md. The server
-runs in its own process (see bench.feedgen), so it does not take the pipeline's GIL; its CPU
-time is reported.
+For each number of items per feed and each server layout (every feed on one host, where the
+fetcher's two requests per host apply, or spread over `--sites` hosts), on a fresh database:
+the pipeline as `newsbot worker` runs it (poll and summarize side by side, the summarizer in
+NEWSBOT_SUMMARIZE_PROCESSES processes) and, with `--cli`, `newsbot poll` run as a subprocess the
+way an operator runs it (its start-up included). Each rate is compared with the summarizer alone
+on the same stored texts, timed between the runs. Then, on another fresh database, the
+sequential breakdown for the first items count (poll, then summarize in a thread): feeds/s, the
+share of time per stage, peak memory, and the second poll (every feed answers 304). Prints a
+markdown report and writes it to bench/results/ingest.md. The server runs in its own process
+(see bench.feedgen), so it does not take the pipeline's GIL; its CPU time is reported.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ import os
 import platform
 import re
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -32,11 +36,12 @@ from datetime import UTC, datetime
 from multiprocessing.connection import Connection as Pipe
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 import httpx
 from sqlalchemy import Connection, event, func, select
 
+import jobs.poll
 import jobs.summarize
 import news.pages
 import news.refresh
@@ -58,6 +63,25 @@ GOAL_SECOND_POLL = 10.0  # seconds for 1,000 unchanged feeds
 GOAL_RATIO = 0.5  # end-to-end article rate / summarizer-only rate
 P = ParamSpec("P")
 R = TypeVar("R")
+
+
+@dataclass(slots=True)
+class Run:
+    """One end-to-end run: how it was run, what it stored and summarized, how long it took."""
+
+    items: int
+    hosts: str
+    mode: str  # "worker" or "cli"
+    feeds: int = 0
+    seconds: float = 0.0
+    poll_seconds: float | None = None  # when the poll was done (the worker run only)
+    articles: int = 0
+    summarized: int = 0
+    cpu: float = 0.0  # the process that polls
+    child_cpu: float = 0.0  # its summarizer processes
+    load: float = 0.0  # 1-minute load average at the start
+    errors: list[str] = field(default_factory=list)
+    server_cpu: float = 0.0
 
 
 @dataclass(slots=True)
@@ -94,15 +118,29 @@ class Numbers:
     e2e_child_cpu: float = 0.0
     e2e_rss_kib: int = 0
     e2e_left_at_poll_end: int = 0
+    runs: list[Run] = field(default_factory=list)
+    sites: int = 0
+    solo: dict[int, list[float]] = field(default_factory=dict)  # items: articles, s, CPU s
+    pages_seconds: float = 0.0  # the sequential poll's article-page round
 
 
 def options(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description="bench-ingest: the pipeline over generated feeds")
     ap.add_argument("--feeds", type=int, default=1000)
-    ap.add_argument("--items", type=int, default=20)
+    ap.add_argument("--items", type=int, nargs="+", default=[5, 20], help="items per feed")
     ap.add_argument("--teaser-share", type=float, default=0.25)
-    ap.add_argument("--hosts", type=int, default=100, help="sites (127.0.0.x addresses)")
-    ap.add_argument("--db", type=Path, help="SQLite file (replaced); default: a temporary one")
+    ap.add_argument(
+        "--hosts",
+        nargs="+",
+        choices=["1", "many"],
+        default=["1", "many"],
+        help="every feed on one host (127.0.0.1), or spread over --sites hosts",
+    )
+    ap.add_argument("--sites", type=int, default=100, help="hosts (127.0.0.x) for --hosts many")
+    ap.add_argument("--cli", action="store_true", help="also run `newsbot poll` as a subprocess")
+    ap.add_argument(
+        "--db", type=Path, help="folder for the SQLite files; default: a temporary one"
+    )
     ap.add_argument("--sample", type=int, default=1000, help="articles for the summarizer alone")
     ap.add_argument("--concurrency", type=int, help="poll_concurrency (default: the setting's)")
     ap.add_argument(
@@ -111,6 +149,11 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--sql-timing", action="store_true", help="time SQL statements by kind")
     ap.add_argument("--out", type=Path, default=RESULTS)
     return ap.parse_args(argv)
+
+
+def host_count(args: argparse.Namespace, hosts: str) -> int:
+    """Return how many loopback hosts serve the feeds for `--hosts` value `hosts`."""
+    return 1 if hosts == "1" else args.sites
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +172,12 @@ class Server:
             self.process.terminate()
 
 
-def start_server(args: argparse.Namespace) -> Server:
+def start_server(feeds: int, items: int, teaser_share: float, hosts: int) -> Server:
     """Start the feed server process and wait until its sites are generated."""
     ctx = multiprocessing.get_context("spawn")
     ours, theirs = ctx.Pipe()
     process = ctx.Process(
-        target=feedgen.serve,
-        args=(theirs, args.feeds, args.items, args.teaser_share, args.hosts),
-        daemon=True,
+        target=feedgen.serve, args=(theirs, feeds, items, teaser_share, hosts), daemon=True
     )
     process.start()
     if not ours.poll(600):
@@ -252,20 +293,20 @@ async def second_poll(
     n.second_statuses = Counter(r.status for r in report.results)
 
 
-async def side_by_side(store: Store, fetcher: Fetcher, settings: Settings, n: Numbers) -> None:
+async def side_by_side(store: Store, fetcher: Fetcher, settings: Settings, run: Run) -> None:
     """Poll and summarize at once, as `newsbot worker` does: its poll job (poll, then summarize
     what arrived) and its summarize job (every SUMMARIZE_EVERY seconds) side by side."""
     polled = asyncio.Event()
     cpu, children = time.process_time(), resource.getrusage(resource.RUSAGE_CHILDREN)
+    run.load = os.getloadavg()[0]
     started = time.perf_counter()
     # Started inside the timing, as run_worker starts it: its warm-up overlaps the first fetches.
     summarizer = Summarizer(settings.summarize_processes)
 
     async def poll_job() -> tuple[PollReport, int]:
-        report = await poll_due_feeds(store, fetcher, settings)
-        n.e2e_poll_seconds = time.perf_counter() - started
+        report = await poll_due_feeds(store, fetcher, settings, executor=summarizer.parser())
+        run.poll_seconds = time.perf_counter() - started
         polled.set()
-        n.e2e_left_at_poll_end = (await article_counts(store))["unsummarized"]
         return report, await summarize_pending(store, settings, summarizer=summarizer)
 
     async def summarize_job() -> int:
@@ -279,17 +320,97 @@ async def side_by_side(store: Store, fetcher: Fetcher, settings: Settings, n: Nu
 
     try:
         (report, after_poll), during_poll = await asyncio.gather(poll_job(), summarize_job())
-        n.e2e_seconds = time.perf_counter() - started
-        n.e2e_cpu = time.process_time() - cpu
+        run.seconds = time.perf_counter() - started
+        run.cpu = time.process_time() - cpu
     finally:
         await summarizer.close()
     # The pool's processes have ended and been waited for: their CPU time is in RUSAGE_CHILDREN.
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    n.e2e_child_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
-    n.e2e_articles = report.new_articles
-    n.e2e_summarized = after_poll + during_poll
-    n.e2e_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    n.errors += [r.error for r in report.results if r.error]
+    run.child_cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    run.articles = report.new_articles
+    run.summarized = after_poll + during_poll
+    run.errors += [r.error for r in report.results if r.error]
+
+
+async def worker_run(
+    args: argparse.Namespace, db: Path, server: Server, run: Run, n: Numbers
+) -> list[Article]:
+    """Run the worker's pipeline on a fresh database; return a sample of the stored texts."""
+    settings = bench_settings(db, args.concurrency)
+    n.processes = settings.summarize_processes
+    store = await open_store(settings.database_url)
+    try:
+        await add_feeds(store, server.feeds)
+        run.feeds = len(server.feeds)
+        async with Fetcher(settings) as fetcher:
+            before = server_stats(server.stats_url)
+            await side_by_side(store, fetcher, settings, run)
+            run.server_cpu = server_delta(server.stats_url, before)["cpu"]
+            n.e2e_rss_kib = max(n.e2e_rss_kib, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        return await stored_sample(store, args.sample)
+    finally:
+        await store.close()
+
+
+async def prepared(db: Path, feeds: list[str]) -> None:
+    """Create a fresh database holding the feeds (due at once), as `feeds import` leaves it."""
+    store = await open_store(f"sqlite+aiosqlite:///{db}")
+    try:
+        await add_feeds(store, feeds)
+    finally:
+        await store.close()
+
+
+async def stored_counts(db: Path) -> dict[str, int]:
+    store = await open_store(f"sqlite+aiosqlite:///{db}")
+    try:
+        return await article_counts(store)
+    finally:
+        await store.close()
+
+
+def newsbot_command() -> list[str]:
+    """Return the `newsbot` console script of this environment (python -m bot without it)."""
+    script = Path(sys.executable).with_name("newsbot")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot"]
+
+
+def cli_run(args: argparse.Namespace, db: Path, server: Server, run: Run) -> None:
+    """Run `newsbot poll` as a subprocess on a fresh database, as an operator runs it."""
+    asyncio.run(prepared(db, server.feeds))
+    run.feeds = len(server.feeds)
+    env = {
+        **os.environ,
+        "NEWSBOT_DATABASE_URL": f"sqlite:///{db}",
+        "NEWSBOT_ALLOW_PRIVATE_NETWORKS": "true",
+        "NEWSBOT_MIN_CHECK_INTERVAL": "60",
+        "NEWSBOT_LOG_LEVEL": "WARNING",
+    }
+    if args.concurrency:
+        env["NEWSBOT_POLL_CONCURRENCY"] = str(args.concurrency)
+    before, children = server_stats(server.stats_url), resource.getrusage(resource.RUSAGE_CHILDREN)
+    run.load = os.getloadavg()[0]
+    started = time.perf_counter()
+    # cwd: the database's folder, so no .env of the checkout is read.
+    done = subprocess.run(
+        [*newsbot_command(), "poll"],
+        env=env,
+        cwd=db.parent,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    run.seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run.cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    run.server_cpu = server_delta(server.stats_url, before)["cpu"]
+    counts = asyncio.run(stored_counts(db))
+    run.articles, run.summarized = counts["total"], counts["total"] - counts["unsummarized"]
+    if done.returncode != 0:
+        run.errors.append(f"newsbot poll exited {done.returncode}: {done.stderr[-500:]}")
+    elif "0 errors" not in done.stdout:
+        run.errors.append(done.stdout.strip()[-300:])
 
 
 async def stored_sample(store: Store, sample: int) -> list[Article]:
@@ -302,14 +423,15 @@ async def stored_sample(store: Store, sample: int) -> list[Article]:
     return [article_from_row(row) for row in rows]
 
 
-def summarizer_only(chosen: list[Article], settings: Settings, numbers: Numbers) -> None:
+def summarizer_only(chosen: list[Article], settings: Settings, items: int, n: Numbers) -> None:
     """Time the summarizer alone (language detection + summarize, as the job calls them)."""
     cpu, started = time.process_time(), time.perf_counter()
     for article in chosen:
         summarize_article(article, settings)
-    numbers.solo_seconds += time.perf_counter() - started
-    numbers.solo_cpu += time.process_time() - cpu
-    numbers.solo_articles += len(chosen)
+    solo = n.solo.setdefault(items, [0, 0.0, 0.0])
+    solo[0] += len(chosen)
+    solo[1] += time.perf_counter() - started
+    solo[2] += time.process_time() - cpu
 
 
 def time_sql(store: Store, numbers: Numbers) -> None:
@@ -342,40 +464,60 @@ def sql_kind(statement: str) -> str:
     return f"{verb} FROM {table.group(1) if table else '?'}"
 
 
-async def measure(args: argparse.Namespace, db: Path, server: Server) -> Numbers:
-    n = Numbers(feeds=len(server.feeds), items=args.items, load=[os.getloadavg()[0]])
-    settings = bench_settings(db, args.concurrency)
-    n.processes = settings.summarize_processes
-    n.rss_before_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    store = await open_store(settings.database_url)
-    try:
-        await add_feeds(store, server.feeds)
-        async with Fetcher(settings) as fetcher:
-            before = server_stats(server.stats_url)
-            await side_by_side(store, fetcher, settings, n)
-            n.server["e2e"] = server_delta(server.stats_url, before)
-            sample = await stored_sample(store, args.sample)
-            # Warm up (language model, stemmer caches) as a long-running bot would be, and
-            # time half the sample now, half at the end: a busy machine weighs on both.
-            summarize_article(sample[0], settings)
-            summarizer_only(sample[0::2], settings, n)
-            if not args.no_breakdown:
-                await breakdown(args, sequential_db(db), server, n)
-            await second_poll(store, fetcher, settings, n, server.stats_url)
-    finally:
-        await store.close()
-    summarizer_only(sample[1::2], settings, n)
+def measure(args: argparse.Namespace, folder: Path) -> Numbers:
+    """Run every configuration, the summarizer alone between them, then the breakdown."""
+    n = Numbers(feeds=args.feeds, items=args.items[0], load=[os.getloadavg()[0]])
+    n.sites, n.rss_before_kib = args.sites, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    settings = bench_settings(folder / "x.db", args.concurrency)
+    runs = len(args.hosts) * (2 if args.cli else 1)
+    for items in args.items:
+        sample: list[Article] = []
+        done = 0
+
+        def solo() -> None:
+            # A slice of the sample after each run, so the machine's other work (which comes
+            # and goes) weighs on the summarizer alone as on the runs.
+            nonlocal done
+            summarizer_only(sample[done::runs], settings, items, n)  # noqa: B023
+            done += 1
+
+        for hosts in args.hosts:
+            server = start_server(args.feeds, items, args.teaser_share, host_count(args, hosts))
+            try:
+                n.server.setdefault("setup", server_stats(server.stats_url))
+                run = Run(items, hosts, "worker")
+                db = fresh(folder / f"worker-{items}-{hosts}.db")
+                got = asyncio.run(worker_run(args, db, server, run, n))
+                n.runs.append(run)
+                if not sample:
+                    sample = got
+                    # Warm up (language model, stemmer caches) as a long-running bot would be.
+                    summarize_article(sample[0], settings)
+                solo()
+                if args.cli:
+                    run = Run(items, hosts, "cli")
+                    cli_run(args, fresh(folder / f"cli-{items}-{hosts}.db"), server, run)
+                    n.runs.append(run)
+                    solo()
+                if not args.no_breakdown and items == args.items[0] and hosts == args.hosts[-1]:
+                    db = fresh(folder / f"sequential-{items}-{hosts}.db")
+                    asyncio.run(breakdown(args, db, server, n))
+            finally:
+                server.stop()
     n.load.append(os.getloadavg()[0])
     return n
 
 
-def sequential_db(db: Path) -> Path:
-    """Return the breakdown run's database file, beside the end-to-end run's."""
-    return db.with_name(db.stem + "-sequential.db")
+def fresh(db: Path) -> Path:
+    """Return `db` with any earlier file of that name removed."""
+    for old in db.parent.glob(db.name + "*"):
+        old.unlink()
+    return db
 
 
 async def breakdown(args: argparse.Namespace, db: Path, server: Server, n: Numbers) -> None:
-    """On a second fresh database: poll, then summarize in a thread; time each stage."""
+    """On a fresh database: poll, then summarize in a thread, timing each stage; then poll
+    again (every feed answers 304)."""
     settings = bench_settings(db, args.concurrency)
     store = await open_store(settings.database_url)
     try:
@@ -383,12 +525,32 @@ async def breakdown(args: argparse.Namespace, db: Path, server: Server, n: Numbe
         if args.sql_timing:
             time_sql(store, n)
         async with Fetcher(settings) as fetcher:
-            with stage_cpu(n.cpu):
+            with stage_cpu(n.cpu), page_round_timed(n):
                 await first_poll(store, fetcher, settings, n, server.stats_url)
                 await summarize_all(store, settings, n)
-        n.rss_peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            n.rss_peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            await second_poll(store, fetcher, settings, n, server.stats_url)
     finally:
         await store.close()
+
+
+@contextlib.contextmanager
+def page_round_timed(n: Numbers) -> Iterator[None]:
+    """Add the wall time of the poll's article-page round (news.pages) to n.pages_seconds."""
+    original = jobs.poll.complete_pages
+
+    async def timed(*args: Any, **kwargs: Any) -> int:
+        started = time.perf_counter()
+        try:
+            return await original(*args, **kwargs)
+        finally:
+            n.pages_seconds += time.perf_counter() - started
+
+    jobs.poll.complete_pages = timed  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        jobs.poll.complete_pages = original  # type: ignore[assignment]
 
 
 def rate(count: float, seconds: float) -> str:
@@ -399,67 +561,80 @@ def verdict(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
+def solo_rate(n: Numbers, items: int) -> float:
+    """Return the summarizer-alone rate (articles/s) measured on the texts of `items` feeds."""
+    articles, seconds, _ = n.solo.get(items, [0, 0.0, 0.0])
+    return articles / seconds if seconds else 0.0
+
+
 def goal_rows(n: Numbers) -> list[str]:
-    """Return the main table: throughput, the two goals, memory."""
-    e2e_rate = n.e2e_articles / n.e2e_seconds if n.e2e_seconds else 0.0
-    solo_rate = n.solo_articles / n.solo_seconds if n.solo_seconds else 0.0
-    ratio = e2e_rate / solo_rate if solo_rate else 0.0
-    e2e_cpu = (n.e2e_cpu + n.e2e_child_cpu) / max(1, n.e2e_articles)
-    solo_cpu = n.solo_cpu / max(1, n.solo_articles)
+    """Return the main table: one row per end-to-end run, its rate against the summarizer's."""
+    rows = [
+        "| Items per feed | Hosts | Run as | Articles stored / summarized | Seconds (poll done "
+        "at) | Articles/s | Summarizer alone, articles/s | **Ratio** | Goal >= 0.5 | CPU s: "
+        "main process / summarizer processes | Load average at the start |",
+        "|---:|---|---|---:|---:|---:|---:|---:|:---:|---:|---:|",
+    ]
+    for run in n.runs:
+        solo = solo_rate(n, run.items)
+        got = run.articles / run.seconds if run.seconds else 0.0
+        ratio = got / solo if solo else 0.0
+        expected = run.feeds * run.items
+        complete = run.articles == run.summarized == expected and not run.errors
+        done_at = f" ({run.poll_seconds:,.1f})" if run.poll_seconds is not None else ""
+        mode = "`newsbot worker`" if run.mode == "worker" else "`newsbot poll` (subprocess)"
+        hosts = "1 (127.0.0.1)" if run.hosts == "1" else f"{n.sites} (127.0.0.x)"
+        cpu = (
+            f"{run.cpu:,.1f} / {run.child_cpu:,.1f}"
+            if run.mode == "worker"
+            else f"{run.cpu:,.1f} (both, start-up included)"
+        )
+        rows.append(
+            f"| {run.items} | {hosts} | {mode} | {run.articles:,} / {run.summarized:,}"
+            f"{'' if complete else ' **(expected ' + format(expected, ',') + ')**'} "
+            f"| {run.seconds:,.1f}{done_at} | {got:,.1f} | {solo:,.1f} | **{ratio:.2f}** "
+            f"| {verdict(ratio >= GOAL_RATIO and complete)} | {cpu} | {run.load:.1f} |"
+        )
+    return rows
+
+
+def other_rows(n: Numbers) -> list[str]:
+    """Return the second poll's goals, memory and failures."""
     per_1000 = n.second_seconds * 1000 / max(1, n.feeds)
     unchanged = n.second_statuses.get("not_modified", 0)
-    where = f"{n.processes} summarizer process(es)" if n.processes else "summarizer in a thread"
-    return [
-        "| Measure | Value | Goal | Met |",
-        "|---|---:|---:|:---:|",
-        f"| **End to end as the worker runs it** (poll and summarize side by side, {where}): "
-        f"articles/s | {e2e_rate:,.1f} ({n.e2e_articles:,} in {n.e2e_seconds:,.1f} s; poll "
-        f"done at {n.e2e_poll_seconds:,.1f} s with {n.e2e_left_at_poll_end:,} articles still to "
-        "summarize) |||",
-        f"| Articles stored / summarized in that run | {n.e2e_articles:,} / "
-        f"{n.e2e_summarized:,} | {n.feeds * n.items:,} "
-        f"| {verdict(n.e2e_articles == n.e2e_summarized == n.feeds * n.items)} |",
-        f"| Summarizer alone, one thread (one core), same texts ({n.solo_articles:,} articles): "
-        f"articles/s | {solo_rate:,.1f} |||",
-        f"| **End-to-end / summarizer-alone rate** | {ratio:.2f} | >= {GOAL_RATIO} "
-        f"| {verdict(ratio >= GOAL_RATIO)} |",
-        f"| CPU in that run: worker process / summarizer process(es) | {n.e2e_cpu:,.1f} s / "
-        f"{n.e2e_child_cpu:,.1f} s ({1000 * e2e_cpu:.1f} ms per article; the summarizer alone "
-        f"{1000 * solo_cpu:.1f} ms) |||",
-        f"| Same ratio if each process had a core of its own (from CPU time: the busier "
-        f"process bounds the rate) | {capacity(n):.2f} |||",
-        *sequential_rows(n, solo_rate),
-        f"| Second poll (all 304): feeds/s | {rate(n.feeds, n.second_seconds)} "
-        f"({n.second_seconds:,.2f} s) |||",
-        f"| **Second poll, per 1,000 feeds** | {per_1000:,.2f} s | < {GOAL_SECOND_POLL:g} s "
-        f"| {verdict(per_1000 < GOAL_SECOND_POLL)} |",
-        f"| Second poll: feeds that answered 304 | {unchanged:,} of {n.feeds:,} | all "
-        f"| {verdict(unchanged == n.feeds)} |",
+    failed = sum(len(run.errors) for run in n.runs) + len(n.errors)
+    rows = ["| Measure | Value | Goal | Met |", "|---|---:|---:|:---:|"]
+    if n.second_seconds:
+        rows += [
+            f"| Second poll (all 304), {n.items} items per feed, {n.sites} hosts: feeds/s "
+            f"| {rate(n.feeds, n.second_seconds)} ({n.second_seconds:,.2f} s) |||",
+            f"| **Second poll, per 1,000 feeds** | {per_1000:,.2f} s | < {GOAL_SECOND_POLL:g} s "
+            f"| {verdict(per_1000 < GOAL_SECOND_POLL)} |",
+            f"| Second poll: feeds that answered 304 | {unchanged:,} of {n.feeds:,} | all "
+            f"| {verdict(unchanged == n.feeds)} |",
+        ]
+    rows += [
         f"| Peak memory of the worker process, ru_maxrss | {n.e2e_rss_kib / 1024:,.0f} MiB "
-        f"(before the poll {n.rss_before_kib / 1024:,.0f} MiB) |||",
-        f"| Feeds that failed in the first poll | {len(n.errors)} | 0 | {verdict(not n.errors)} |",
+        f"(before the first run {n.rss_before_kib / 1024:,.0f} MiB) |||",
+        f"| Feeds that failed, all runs | {failed} | 0 | {verdict(not failed)} |",
     ]
+    return rows
 
 
-def capacity(n: Numbers) -> float:
-    """Return solo CPU per article / the busier process's CPU per article in the e2e run."""
-    per = max(n.e2e_cpu, n.e2e_child_cpu / max(1, n.processes)) / max(1, n.e2e_articles)
-    return n.solo_cpu / max(1, n.solo_articles) / per if per else 0.0
-
-
-def sequential_rows(n: Numbers, solo_rate: float) -> list[str]:
+def sequential_rows(n: Numbers) -> list[str]:
     """Return the breakdown run's rows (poll, then summarize in a thread), if it ran."""
     if not n.poll_seconds:
         return []
     seq = n.poll_seconds + n.summarize_seconds
     seq_rate = n.new_articles / seq if seq else 0.0
+    solo = solo_rate(n, n.items)
     return [
-        f"| Sequential, for information: first poll feeds/s | {rate(n.feeds, n.poll_seconds)} "
+        f"| Sequential: first poll, feeds/s | {rate(n.feeds, n.poll_seconds)} "
         f"({n.new_articles:,} articles in {n.poll_seconds:,.1f} s) |||",
         f"| Sequential: then summarize all in a thread: articles/s "
         f"| {rate(n.summarized, n.summarize_seconds)} ({n.summarize_seconds:,.1f} s) |||",
         f"| Sequential: poll + summarize articles/s (ratio to the summarizer alone) "
-        f"| {seq_rate:,.1f} ({seq_rate / solo_rate if solo_rate else 0:.2f}) |||",
+        f"| {seq_rate:,.1f} ({seq_rate / solo if solo else 0:.2f}) |||",
     ]
 
 
@@ -467,6 +642,7 @@ def stage_rows(n: Numbers) -> list[str]:
     """Return the time-share table: wall time by RefreshResult.seconds, and CPU time."""
     if not n.poll_seconds:
         return []
+    feeds_wall = n.poll_seconds - n.pages_seconds
     total = sum(n.stage_seconds.get(s, 0.0) for s in STAGES) or 1.0
     e2e = n.poll_seconds + n.summarize_seconds
     cpu_total = n.poll_cpu + n.summarize_cpu
@@ -475,71 +651,84 @@ def stage_rows(n: Numbers) -> list[str]:
     cpu = {
         "poll: HTTP, SQL, event loop": rest,
         "poll: parse": n.cpu.get("parse", 0.0),
-        "poll: extract": n.cpu.get("extract", 0.0),
+        "poll: extract (article pages)": n.cpu.get("extract", 0.0),
         "summarize job: summarizer": summarize,
         "summarize job: SQL, threads": n.summarize_cpu - summarize,
     }
     rows = [
-        "| Stage (sequential run) | Task-seconds | Share of its wall time | CPU seconds "
-        "| Share of CPU |",
-        "|---|---:|---:|---:|---:|",
+        f"| Stage (sequential run, {n.items} items per feed) | Task-seconds | Wall seconds "
+        "| Share of the wall time | CPU seconds | Share of CPU |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
-    for stage in STAGES:
+    for stage in ("fetch", "parse", "store"):
         spent = n.stage_seconds.get(stage, 0.0)
-        rows.append(f"| {stage} | {spent:,.1f} | {spent / total * n.poll_seconds / e2e:.0%} |||")
-    rows.append(f"| summarize | {n.summarize_seconds:,.1f} | {n.summarize_seconds / e2e:.0%} |||")
+        wall = spent / total * feeds_wall
+        rows.append(f"| feeds: {stage} | {spent:,.1f} | {wall:,.1f} | {wall / e2e:.0%} |||")
+    rows.append(
+        f"| article pages: fetch + extract + store (news.pages round) || "
+        f"{n.pages_seconds:,.1f} | {n.pages_seconds / e2e:.0%} |||"
+    )
+    rows.append(
+        f"| summarize (thread) || {n.summarize_seconds:,.1f} | {n.summarize_seconds / e2e:.0%} |||"
+    )
     for name, seconds in cpu.items():
-        rows.append(f"| CPU: {name} ||| {seconds:,.1f} | {seconds / cpu_total:.0%} |")
+        rows.append(f"| CPU: {name} |||| {seconds:,.1f} | {seconds / cpu_total:.0%} |")
+    per_feed = 1000 * n.poll_cpu / max(1, n.feeds)
+    rows.append(f"| CPU of the poll per feed |||| {per_feed:,.1f} ms ||")
     return rows
 
 
 def notes(n: Numbers, args: argparse.Namespace) -> list[str]:
     """Return the paragraphs under the tables: how to read them, server, machine."""
-    setup, poll, second = (n.server.get(k, {}) for k in ("setup", "e2e", "second"))
+    setup, second = n.server.get("setup", {}), n.server.get("second", {})
     concurrency = bench_settings(Path("x"), args.concurrency).poll_concurrency
+    server_cpu = ", ".join(f"{run.server_cpu:,.1f}" for run in n.runs)
     lines = [
-        "What is measured. The goal row is the end-to-end run: a fresh database, the worker's "
-        "poll job (poll every feed, then summarize what is left) and its summarize job (every "
-        f"{SUMMARIZE_EVERY:g} s) running at once in one event loop, the summarizer in "
-        f"{n.processes} spawned process(es) started inside the timed span (warm-up included); "
-        "it ends when every article is stored and summarized. The summarizer-alone rate is the "
-        "summarizer in one thread, on one core, over a sample of the stored texts: the "
-        "comparison asks whether the pipeline around the summarizer (HTTP, parsing, "
-        "extraction, SQL) dominates, and with the summarizer in its own process that work runs "
-        "beside it on the other core. Both cores are shared with other work on this machine.",
+        "What is measured. Each row is one end-to-end run on a fresh database: every feed "
+        "polled once, every article stored and summarized. `newsbot worker`: its poll job "
+        "(poll every feed, then summarize what is left) and its summarize job (every "
+        f"{SUMMARIZE_EVERY:g} s) at once in one event loop, the summarizer in {n.processes} "
+        "spawned process(es) started inside the timed span (warm-up included). `newsbot poll`: "
+        "the command an operator runs, as a subprocess, timed from its start to its exit "
+        "(imports, migrations check, summarizer start-up included); it summarizes beside the "
+        "poll in the same processes. The summarizer-alone rate is the summarizer in one thread "
+        "over a sample of the stored texts of that items count, a slice of it timed after each "
+        "run, so the machine's other work weighs on both sides of the "
+        f"ratio. One host: all {n.feeds:,} feeds and their article pages on 127.0.0.1, where "
+        f"the fetcher allows {bench_settings(Path('x'), None).per_host_concurrency} requests "
+        f"at once; many: {n.sites} hosts. poll_concurrency {concurrency}.",
         "",
-        *breakdown_notes(n, concurrency),
-        f"Server (own process, 2 cores shared): {poll.get('cpu', 0):,.1f} s CPU during the "
-        f"end-to-end run, {second.get('cpu', 0):,.2f} s during the second poll. End-to-end run: "
-        f"{poll.get('http_200', 0):,.0f} x 200, {poll.get('bytes', 0) / 2**20:,.0f} MiB gzip "
-        f"on the wire; generated {setup.get('feed_bytes', 0) / 2**20:,.0f} MiB of feeds and "
-        f"{setup.get('page_bytes', 0) / 2**20:,.0f} MiB of article pages in "
-        f"{setup.get('generate_seconds', 0):,.0f} s.",
+        *breakdown_notes(n),
+        f"Server (own process, 2 cores shared): CPU seconds per run, in row order: "
+        f"{server_cpu}; {second.get('cpu', 0):,.2f} s during the second poll. Generated "
+        f"{setup.get('feed_bytes', 0) / 2**20:,.0f} MiB of feeds and "
+        f"{setup.get('page_bytes', 0) / 2**20:,.0f} MiB of article pages for the first server "
+        f"in {setup.get('generate_seconds', 0):,.0f} s.",
         "",
         f"Machine: load average {n.load[0]:.1f} at the start, {n.load[-1]:.1f} at the end "
-        f"(other work shares the 2 cores); OPENBLAS_NUM_THREADS="
+        f"(three other sessions share the 2 cores); OPENBLAS_NUM_THREADS="
         f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset')}.",
     ]
-    if n.errors:
-        lines += ["", "First errors:", *(f"- {e}" for e in n.errors[:5])]
+    errors = n.errors + [e for run in n.runs for e in run.errors]
+    if errors:
+        lines += ["", "First errors:", *(f"- {e}" for e in errors[:5])]
     return lines
 
 
-def breakdown_notes(n: Numbers, concurrency: int) -> list[str]:
+def breakdown_notes(n: Numbers) -> list[str]:
     """Return how to read the sequential breakdown table, if it ran."""
     if not n.poll_seconds:
         return []
     return [
-        "The stage table comes from the sequential run on a second fresh database (poll, "
-        "then the summarize job in a thread, as before the summarizer processes): "
-        f"Task-seconds: RefreshResult.seconds summed over feeds refreshed {concurrency} at a "
-        "time, waiting included (the per-host slot, the thread pool, the GIL, the SQLite write "
-        "lock); the poll's wall time is split in their proportion. `extract` includes fetching "
-        "the article page, `store` the known-hashes query. CPU seconds: parse, extract and the "
-        "summarizer are timed inside their worker threads (thread CPU time); the rest is the "
-        f"process's CPU minus those. The poll used {n.poll_cpu:,.1f} s CPU in "
-        f"{n.poll_seconds:,.1f} s ({n.poll_cpu / max(n.poll_seconds, 1e-9):.0%} of one core): "
-        "one GIL, so the poll is CPU-bound.",
+        "The stage table comes from a sequential run on another fresh database (poll, then "
+        "the summarize job in a thread): the poll refreshes the feeds (fetch, parse, store: "
+        "Task-seconds are RefreshResult.seconds summed over the feeds refreshed at once, "
+        "waiting included, and the feeds' wall time is split in their proportion), then one "
+        "round of article pages (news.pages: claim, fetch, extract, store), timed as a whole. "
+        "CPU seconds: parse, extract and the summarizer are timed inside their worker threads "
+        "(thread CPU time); the rest is the process's CPU minus those. The poll used "
+        f"{n.poll_cpu:,.1f} s CPU in {n.poll_seconds:,.1f} s "
+        f"({n.poll_cpu / max(n.poll_seconds, 1e-9):.0%} of one core).",
         "",
     ]
 
@@ -563,12 +752,22 @@ def sql_rows(n: Numbers) -> list[str]:
 def report(n: Numbers, args: argparse.Namespace, command: str) -> str:
     """Return the results as markdown."""
     head = (
-        f"{n.feeds:,} feeds x {args.items} items ({args.teaser_share:.0%} teasers with an "
-        f"article page), {args.hosts} sites on 127.0.0.x, SQLite; Python "
+        f"{n.feeds:,} feeds x {', '.join(map(str, args.items))} items ({args.teaser_share:.0%} "
+        "teasers with an article page), SQLite; Python "
         f"{platform.python_version()}, {os.cpu_count()} cores; "
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC."
     )
-    body = [*goal_rows(n), "", *stage_rows(n), "", *notes(n, args), *sql_rows(n)]
+    body = [
+        *goal_rows(n),
+        "",
+        *other_rows(n),
+        *sequential_rows(n),
+        "",
+        *stage_rows(n),
+        "",
+        *notes(n, args),
+        *sql_rows(n),
+    ]
     return "\n".join(["# bench-ingest", "", f"`{command}`", "", head, "", *body]) + "\n"
 
 
@@ -577,17 +776,10 @@ def main(argv: list[str] | None = None) -> int:
     command = " ".join(
         [".venv/bin/python -m bench.ingest", *(sys.argv[1:] if argv is None else argv)]
     )
-    server = start_server(args)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            db = args.db or Path(tmp) / "ingest.db"
-            db.unlink(missing_ok=True)
-            sequential_db(db).unlink(missing_ok=True)
-            setup = server_stats(server.stats_url)
-            numbers = asyncio.run(measure(args, db, server))
-            numbers.server["setup"] = setup
-    finally:
-        server.stop()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.db or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        numbers = measure(args, folder)
     text = report(numbers, args, command)
     print(text)
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,8 @@ from tqdm import tqdm
 
 from bot import cli_output as out
 from bot.roles import run_roles
-from jobs.poll import poll_due_feeds
-from jobs.summarize import summarize_pending
+from jobs.poll import poll_and_summarize
+from jobs.summarize import Summarizer
 from news.errors import NewsbotError, QueryError
 from news.extract import extract as extract_text
 from news.fetch import HTML_ACCEPT, Fetcher, check_url
@@ -161,7 +161,7 @@ async def feeds_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def poll(args: argparse.Namespace, settings: Settings) -> int:
-    """newsbot poll [--all]: one cycle, then summarize what arrived."""
+    """newsbot poll [--all]: one cycle, summarizing what arrives meanwhile (as the worker does)."""
     async with opened(settings) as store, Fetcher(settings) as fetcher:
         counts = await feed_store.feed_counts(store, now=now())
         total = counts["enabled"] if args.all else counts["due"]
@@ -178,11 +178,22 @@ async def poll(args: argparse.Namespace, settings: Settings) -> int:
             if result.status == "error":
                 bar.write(f"error: feed {result.feed_id} {result.url}: {result.error}", sys.stderr)
 
-        with bar:
-            report = await poll_due_feeds(
-                store, fetcher, settings, all_feeds=args.all, on_result=progress
-            )
-        summarized = await summarize_pending(store, settings)
+        # Started first: the processes load their models while the first feeds are fetched.
+        processes = settings.summarize_processes
+        summarizer = Summarizer(processes) if processes > 0 and total else None
+        try:
+            with bar:
+                report, summarized = await poll_and_summarize(
+                    store,
+                    fetcher,
+                    settings,
+                    summarizer=summarizer,
+                    all_feeds=args.all,
+                    on_result=progress,
+                )
+        finally:
+            if summarizer is not None:
+                await summarizer.close()
     out.say(
         f"polled {report.polled} feeds: {report.new_articles} new articles, "
         f"{summarized} summarized, {len(report.failed)} errors"

@@ -8,6 +8,7 @@ on another core beside the poll. The child only computes: leases, SQL and metric
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 import multiprocessing
 import os
@@ -101,13 +102,48 @@ def summarizer_pool(processes: int) -> ProcessPoolExecutor:
     return pool
 
 
+def _parser_warm_up() -> None:
+    """Import the parser and the extractor, and die with the parent (as a summarizer does)."""
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    for module in ("news.parse", "news.extract"):  # loaded now, not at the first feed
+        importlib.import_module(module)
+
+
+def parser_pool() -> ProcessPoolExecutor:
+    """Return a started process that parses feeds and extracts article pages for the poll."""
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(1, mp_context=context, initializer=_parser_warm_up)
+    pool.submit(int)
+    return pool
+
+
 class Summarizer:
-    """Where batches are summarized: a process pool replaced when a child dies, or a thread."""
+    """Where batches are summarized: a process pool replaced when a child dies, or a thread.
+
+    With processes, one more process parses the poll's feeds and extracts its article pages
+    (`parser`): the poll's own process is left the HTTP and SQL, and the cores share the rest.
+    """
 
     def __init__(self, processes: int) -> None:
         self.processes = processes
         self.pool = summarizer_pool(processes) if processes > 0 else None
+        self._parser = parser_pool() if processes > 0 else None
         self.closed = False
+
+    def parser(self) -> Executor | None:
+        """Return the parse process for the next poll cycle (replaced if it died), or None."""
+        if self._parser is None or self.closed:
+            return None
+        try:
+            self._parser.submit(int)  # a broken pool refuses at once
+        except BrokenProcessPool:
+            log.warning("parse process died; starting a new one")
+            self._parser.shutdown(wait=False, cancel_futures=True)
+            self._parser = parser_pool()
+        return self._parser
 
     @property
     def executor(self) -> Executor | None:
@@ -123,6 +159,9 @@ class Summarizer:
     async def close(self) -> None:
         """Stop the pool: queued batches are dropped; waits (in a thread) for running ones."""
         self.closed = True
+        if self._parser is not None:
+            parser, self._parser = self._parser, None
+            await asyncio.to_thread(parser.shutdown, wait=True, cancel_futures=True)
         if self.pool is not None:
             pool, self.pool = self.pool, None
             # Waiting blocks until the child's current batch (well under a second) is done;

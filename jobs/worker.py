@@ -51,7 +51,8 @@ class Deps:
 
 async def poll_job(deps: Deps) -> None:
     """Poll the due feeds, then summarize what arrived."""
-    await poll_due_feeds(deps.store, deps.fetcher, deps.settings)
+    parser = deps.summarizer.parser() if deps.summarizer is not None else None
+    await poll_due_feeds(deps.store, deps.fetcher, deps.settings, executor=parser)
     await summarize_job(deps)
 
 

@@ -8,9 +8,9 @@ recorded on that feed (with a back-off) and the batch carries on.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -19,7 +19,7 @@ from news import cadence
 from news.errors import HTTPStatusError, NewsbotError
 from news.fetch import Fetcher
 from news.models import Feed, FetchResult, ParsedFeed
-from news.pages import needs_page
+from news.pages import needs_page, off_loop
 from news.parse import parse_feed
 from news.settings import Settings
 from news.storage import articles as article_store
@@ -48,12 +48,21 @@ def is_local(url: str) -> bool:
 
 
 async def refresh_feed(
-    store: Store, fetcher: Fetcher, feed: Feed, settings: Settings, *, now: datetime
+    store: Store,
+    fetcher: Fetcher,
+    feed: Feed,
+    settings: Settings,
+    *,
+    now: datetime,
+    executor: Executor | None = None,
 ) -> RefreshResult:
-    """Poll one feed and store its new articles; return the outcome (a failure is recorded)."""
+    """Poll one feed and store its new articles; return the outcome (a failure is recorded).
+
+    The feed is parsed in `executor` (a process pool) when one is given, else in a thread.
+    """
     result = RefreshResult(feed.id, feed.url, "ok")
     try:
-        await _refresh(store, fetcher, feed, settings, now, result)
+        await _refresh(store, fetcher, feed, settings, now, result, executor)
     except NewsbotError as exc:
         await _failed(store, feed, settings, now, result, exc)
     except Exception as exc:
@@ -100,6 +109,7 @@ async def _refresh(
     settings: Settings,
     now: datetime,
     result: RefreshResult,
+    executor: Executor | None,
 ) -> None:
     clock = time.perf_counter()
     fetched = await fetcher.fetch(
@@ -124,16 +134,16 @@ async def _refresh(
         )
         _lap(result, "store", clock)
         return
-    parsed = await parse_fetched(fetched)
+    parsed = await parse_fetched(fetched, executor)
     clock = _lap(result, "parse", clock)
     await store_fetched(store, feed.id, fetched, parsed, settings, now=now, result=result)
     _lap(result, "store", clock)
 
 
-async def parse_fetched(fetched: FetchResult) -> ParsedFeed:
-    """Return the feed in a fetched body (parsed in a thread); raise ParseError."""
-    return await asyncio.to_thread(
-        parse_feed, fetched.body, url=fetched.url, content_type=fetched.content_type
+async def parse_fetched(fetched: FetchResult, executor: Executor | None = None) -> ParsedFeed:
+    """Return the feed in a fetched body (parsed in `executor`, or a thread); raise ParseError."""
+    return await off_loop(
+        executor, parse_feed, fetched.body, url=fetched.url, content_type=fetched.content_type
     )
 
 
@@ -154,30 +164,27 @@ async def store_fetched(
     page (news.pages), so a feed of thousands of them is stored in one poll, whatever comes next.
     `due_now`: the next check is now (a conditional GET then costs the server a 304).
     """
-    known = await article_store.stored_entries(
-        store, feed_id, [e.entry_hash for e in parsed.entries]
-    )
-    # Only new entries cost an article page; known ones go to the upsert too, so a story the
-    # feed has since corrected is stored again (and summarized again).
-    pending = frozenset(
-        e.entry_hash
-        for e in parsed.entries
-        if e.entry_hash not in known and needs_page(e, settings)
-    )
+    next_check_at = now if due_now else _next_check(now, fetched, parsed, settings)
+    # One transaction: the known entries are read, the new ones stored (teasers marked to wait
+    # for their page: news.pages) and the feed's outcome recorded. Known entries go to the
+    # upsert too, so a story the feed has since corrected is stored again (and summarized again).
     result.new_articles = await article_store.upsert_articles(
-        store, feed_id, parsed.entries, now=now, pending=pending, stored=known
-    )
-    result.next_check_at = now if due_now else _next_check(now, fetched, parsed, settings)
-    await feed_store.record_success(
         store,
         feed_id,
+        parsed.entries,
         now=now,
-        next_check_at=result.next_check_at,
-        etag=fetched.etag,
-        last_modified=fetched.last_modified,
-        title=parsed.title,
-        site_url=parsed.site_url,
+        page_if=lambda entry: needs_page(entry, settings),
+        also=feed_store.success_writer(
+            feed_id,
+            now=now,
+            next_check_at=next_check_at,
+            etag=fetched.etag,
+            last_modified=fetched.last_modified,
+            title=parsed.title,
+            site_url=parsed.site_url,
+        ),
     )
+    result.next_check_at = next_check_at
 
 
 def _next_check(

@@ -108,7 +108,13 @@ class Settings(BaseSettings):
     summary_sentences: int = Field(3, ge=1, le=10, description="Sentences per summary")
     summary_max_chars: int = Field(600, ge=100, description="Longest summary, in characters")
     summarize_processes: int = Field(
-        1, ge=0, le=32, description="Processes that summarize beside a worker (0: in its thread)"
+        1,
+        ge=0,
+        le=32,
+        description=(
+            "Processes that summarize beside a worker or `newsbot poll`, plus one that parses "
+            "their feeds (0: all in its threads)"
+        ),
     )
     summarize_batch: int = Field(50, ge=1, description="Articles claimed per summarizing round")
 

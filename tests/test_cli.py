@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 import sys
 from datetime import UTC, datetime, time
 from pathlib import Path
@@ -113,6 +114,11 @@ def test_import_export_and_poll_then_digest_and_search(env: Path, capsys) -> Non
     assert summary.startswith("polled ")
     assert " new articles, " in summary
     assert " errors" in summary
+    # Summarized beside the poll (the summarizer processes), every new article by the end.
+    counts = re.search(r": (\d+) new articles, (\d+) summarized", summary)
+    assert counts is not None
+    assert int(counts[1]) > 0
+    assert counts[1] == counts[2]
 
     code, out, _ = run(capsys, "poll", "--all")
     assert code == 0

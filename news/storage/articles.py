@@ -153,35 +153,62 @@ async def upsert_articles(
     extracted: frozenset[str] = frozenset(),
     pending: frozenset[str] = frozenset(),
     stored: StoredEntries | None = None,
+    page_if: Callable[[ParsedEntry], bool] | None = None,
+    also: Callable[[AsyncConnection], Awaitable[object]] | None = None,
 ) -> int:
     """Store new entries and changed ones (to be summarized again); return how many were new.
 
-    New entries whose hash is in `pending` wait for their article page. `stored` is
-    stored_entries() for these entries when the caller already read it; an entry another
-    writer stored meanwhile is skipped by the insert, so a stale map loses nothing.
+    New entries whose hash is in `pending`, or for which `page_if` says so, wait for their
+    article page. `stored` is stored_entries() for these entries when the caller already read
+    it; otherwise each batch reads it in its own write transaction. An entry another writer
+    stored meanwhile is skipped by the insert, so a stale map loses nothing. `also` writes in
+    the last batch's transaction (the feed's outcome: a poll of a small feed is one commit).
     """
     unique = list({entry.entry_hash: entry for entry in entries}.values())
-    if not unique:
+    if not unique and also is None:
         return 0
-    if stored is None:
-        stored = await stored_entries(store, feed_id, [e.entry_hash for e in unique])
+
+    def waits(entry: ParsedEntry) -> bool:
+        return entry.entry_hash in pending or (page_if is not None and page_if(entry))
+
     inserted = 0
     # A transaction per batch: a crash in a feed of 50,000 entries keeps the batches stored,
     # and other writers (a lease renewal, the summarizer) get their turn in between.
-    for start in range(0, len(unique), _BATCH):
+    for start in range(0, max(1, len(unique)), _BATCH):
         batch = unique[start : start + _BATCH]
-        fresh = [
-            _new_row(feed_id, e, now, e.entry_hash in extracted, e.entry_hash in pending)
-            for e in batch
-            if e.entry_hash not in stored
-        ]
-        changes = [_changes(e, stored, extracted) for e in batch if e.entry_hash in stored]
-        updates = [row for row in changes if row is not None]
         async with store.begin() as conn:
-            inserted += await _insert(conn, fresh)
-            for group in _by_columns(updates):
-                await conn.execute(_update_stmt(feed_id, group[0]), group)
+            known = stored
+            if known is None and batch:
+                known = await _stored(conn, feed_id, [e.entry_hash for e in batch])
+            inserted += await _write_batch(
+                conn, feed_id, batch, known or {}, now, extracted, waits
+            )
+            if also is not None and start + _BATCH >= len(unique):
+                await also(conn)
     log.debug("articles stored feed_id=%s entries=%d new=%d", feed_id, len(unique), inserted)
+    return inserted
+
+
+async def _write_batch(
+    conn: AsyncConnection,
+    feed_id: int,
+    batch: list[ParsedEntry],
+    stored: StoredEntries,
+    now: datetime,
+    extracted: frozenset[str],
+    waits: Callable[[ParsedEntry], bool],
+) -> int:
+    """Insert the batch's new entries and update its changed ones; return how many were new."""
+    fresh = [
+        _new_row(feed_id, e, now, e.entry_hash in extracted, waits(e))
+        for e in batch
+        if e.entry_hash not in stored
+    ]
+    changes = [_changes(e, stored, extracted) for e in batch if e.entry_hash in stored]
+    updates = [row for row in changes if row is not None]
+    inserted = await _insert(conn, fresh)
+    for group in _by_columns(updates):
+        await conn.execute(_update_stmt(feed_id, group[0]), group)
     return inserted
 
 
@@ -270,30 +297,64 @@ async def claim_page(
     store: Store, *, now: datetime, lease_seconds: int, skip_feeds: Collection[int] = ()
 ) -> PendingPage | None:
     """Return the newest article waiting for its page (not of `skip_feeds`), leased; or None."""
+    pages = await claim_pages(
+        store, now=now, lease_seconds=lease_seconds, limit=1, skip_feeds=skip_feeds
+    )
+    return pages[0] if pages else None
+
+
+async def claim_pages(
+    store: Store,
+    *,
+    now: datetime,
+    lease_seconds: int,
+    limit: int,
+    skip_feeds: Collection[int] = (),
+) -> list[PendingPage]:
+    """Return up to `limit` articles waiting for their page (not of `skip_feeds`), newest
+    first, leased."""
     lease_free = or_(articles.c.page_lease_until.is_(None), articles.c.page_lease_until < now)
     waiting = articles.c.page_pending == true()  # as the partial index says (migration 0004)
-    candidate = select(articles.c.id).where(waiting, lease_free)
+    candidates = select(articles.c.id).where(waiting, lease_free)
     if skip_feeds:
-        candidate = candidate.where(articles.c.feed_id.not_in(list(skip_feeds)))
+        candidates = candidates.where(articles.c.feed_id.not_in(list(skip_feeds)))
     # PostgreSQL: a row another worker is claiming is skipped, not waited for (as for feeds).
-    candidate = (
-        candidate.order_by(articles.c.sort_at.desc(), articles.c.id.desc())
-        .limit(1)
+    candidates = (
+        candidates.order_by(articles.c.sort_at.desc(), articles.c.id.desc())
+        .limit(limit)
         .with_for_update(skip_locked=True)
     )
     stmt = (
         update(articles)
-        .where(articles.c.id == candidate.scalar_subquery(), waiting, lease_free)
+        .where(articles.c.id.in_(candidates.scalar_subquery()), waiting, lease_free)
         .values(page_lease_until=now + timedelta(seconds=lease_seconds))
         .returning(
-            articles.c.id, articles.c.feed_id, articles.c.url, articles.c.title, articles.c.text
+            articles.c.id,
+            articles.c.feed_id,
+            articles.c.url,
+            articles.c.title,
+            articles.c.text,
+            articles.c.sort_at,
         )
     )
     async with store.begin() as conn:
-        row = (await conn.execute(stmt)).first()
-    if row is None:
-        return None
-    return PendingPage(row.id, row.feed_id, row.url or "", row.title, row.text)
+        rows = (await conn.execute(stmt)).all()
+    # RETURNING has no defined order.
+    newest = sorted(rows, key=lambda row: (row.sort_at, row.id), reverse=True)
+    return [PendingPage(row.id, row.feed_id, row.url or "", row.title, row.text) for row in newest]
+
+
+async def release_pages(store: Store, article_ids: Collection[int]) -> None:
+    """Give claimed pages back untouched: the next round (or another worker) takes them."""
+    if not article_ids:
+        return
+    stmt = (
+        update(articles)
+        .where(articles.c.id.in_(list(article_ids)), articles.c.page_pending.is_(True))
+        .values(page_lease_until=None)
+    )
+    async with store.begin() as conn:
+        await conn.execute(stmt)
 
 
 async def renew_page_lease(

@@ -13,6 +13,7 @@ and a cap here would need a host column and throttle setups where every feed is 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -229,9 +230,13 @@ async def renew_lease(
 
 
 async def _finish(store: Store, feed_id: int, values: dict[str, object]) -> None:
-    values = {**values, "lease_owner": None, "lease_until": None}
     async with store.begin() as conn:
-        await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(values))
+        await _finish_in(conn, feed_id, values)
+
+
+async def _finish_in(conn: AsyncConnection, feed_id: int, values: dict[str, object]) -> None:
+    values = {**values, "lease_owner": None, "lease_until": None}
+    await conn.execute(update(feeds).where(feeds.c.id == feed_id).values(values))
 
 
 async def record_success(
@@ -246,6 +251,30 @@ async def record_success(
     site_url: str | None = None,
 ) -> None:
     """Store a successful poll: caching headers, next check, errors reset, lease released."""
+    write = success_writer(
+        feed_id,
+        now=now,
+        next_check_at=next_check_at,
+        etag=etag,
+        last_modified=last_modified,
+        title=title,
+        site_url=site_url,
+    )
+    async with store.begin() as conn:
+        await write(conn)
+
+
+def success_writer(
+    feed_id: int,
+    *,
+    now: datetime,
+    next_check_at: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    title: str | None = None,
+    site_url: str | None = None,
+) -> Callable[[AsyncConnection], Awaitable[None]]:
+    """Return record_success as a write for another transaction (the one storing the entries)."""
     values: dict[str, object] = {
         "etag": etag,
         "last_modified": last_modified,
@@ -260,7 +289,11 @@ async def record_success(
         values["title"] = title
     if site_url:
         values["site_url"] = site_url
-    await _finish(store, feed_id, values)
+
+    async def write(conn: AsyncConnection) -> None:
+        await _finish_in(conn, feed_id, values)
+
+    return write
 
 
 async def record_not_modified(

@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 from harness.feedserver import FeedServer
+from jobs.poll import poll_due_feeds
 from jobs.summarize import Summarizer, summarize_article, summarize_pending
+from news.fetch import Fetcher
 from news.models import Article, ParsedEntry
 from news.settings import Settings
 from news.storage import articles as article_store
@@ -106,3 +108,32 @@ async def test_a_worker_with_summarizer_processes_stops_cleanly(
     assert "worker stopped" in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert set(multiprocessing.active_children()) <= before  # no summarizer process left
+
+
+async def test_feeds_parsed_in_the_parse_process_and_after_it_is_killed(
+    store: Store,
+    settings: Settings,
+    feed_server: FeedServer,
+    summarizer: Summarizer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    for name in ("rss2.xml", "atom.xml"):
+        await feed_store.add_feed(store, feed_server.url(f"/feeds/{name}"), now=START)
+    loop = asyncio.get_running_loop()
+    parser = summarizer.parser()
+    child = await loop.run_in_executor(parser, os.getpid)
+    os.kill(child, signal.SIGKILL)
+
+    async with Fetcher(settings) as fetcher:
+        # The dead process's work is done in threads: no feed fails for it.
+        report = await poll_due_feeds(store, fetcher, settings, executor=parser)
+        replaced = summarizer.parser()
+        again = await poll_due_feeds(store, fetcher, settings, all_feeds=True, executor=replaced)
+
+    assert report.polled == 2
+    assert not report.failed
+    assert report.new_articles > 0
+    assert "parse process died" in caplog.text
+    assert await loop.run_in_executor(replaced, os.getpid) not in (child, os.getpid())
+    assert again.polled == 2
+    assert not again.failed
