@@ -49,7 +49,7 @@ def main() -> None:
     threading.Thread(target=_dump_forever, args=(out, every), daemon=True).start()
     sys.argv = ["newsbot", *args]
     import bot.__main__  # noqa: F401  (sets PTB_TIMEDELTA before telegram is imported)
-    from bot.cli import main as newsbot
+    from bot.cli.main import main as newsbot
 
     raise SystemExit(newsbot())
 

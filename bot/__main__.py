@@ -8,7 +8,7 @@ import os
 # Set before bot.cli imports telegram, which reads it at import time.
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
-from bot.cli import main
+from bot.cli.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

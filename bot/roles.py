@@ -13,7 +13,12 @@ from collections.abc import AsyncIterator, Coroutine
 from typing import TYPE_CHECKING
 
 from bot.http_server import serving
-from bot.reach import PollingRequest, TokenRefused, initialize_when_reachable, polling_failed
+from bot.telegram.reach import (
+    PollingRequest,
+    TokenRefused,
+    initialize_when_reachable,
+    polling_failed,
+)
 from jobs.deliver import run_sender, sender_bot
 from jobs.leader import run_as_leader
 from jobs.worker import Deps, run_worker
@@ -25,7 +30,7 @@ from news.storage.db import Store
 if TYPE_CHECKING:
     from telegram.ext import Updater
 
-    from bot.app import NewsApp
+    from bot.telegram.app import NewsApp
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +83,7 @@ async def bot_role(
     store: Store, fetcher: Fetcher, settings: Settings, stop: asyncio.Event, readiness: Readiness
 ) -> None:
     """Answer Telegram updates: long polling, or a webhook when NEWSBOT_WEBHOOK_URL is set."""
-    from bot.app import build_application, shutdown, startup
+    from bot.telegram.app import build_application, shutdown, startup
 
     application = build_application(
         settings, store, fetcher=fetcher, polling_request=PollingRequest(readiness, "bot")
@@ -106,7 +111,7 @@ async def bot_role(
 
 async def _start_updater(application: NewsApp, settings: Settings) -> Updater:
     """Start polling or the webhook; the Bot API answered, and PTB retries if it drops again."""
-    from bot.app import ALLOWED_UPDATES, webhook_options
+    from bot.telegram.app import ALLOWED_UPDATES, webhook_options
 
     updater = application.updater
     if updater is None:  # pragma: no cover - ApplicationBuilder always makes one

@@ -104,7 +104,7 @@ class Alerts:
         }
         chats = sorted({chat for chat, _ in hits})
         filters = await filters_of(self.store, chats)
-        # A source the chat reads "only in digest" raises no alert there (bot/sources.py).
+        # A source the chat reads "only in digest" raises no alert there (bot/telegram/sources.py).
         async with self.store.connect() as conn:
             quiet = await digest_only_pairs(conn, chats)
         kept = [

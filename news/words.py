@@ -441,7 +441,7 @@ def stats(
     )
 
 
-# --- filters and alerts (bot/filters.py, bot/alerts.py) -------------------------------------
+# --- filters and alerts (bot/telegram/filters.py, bot/telegram/alerts.py) ---------------------
 FILTER_USAGE = (
     "🧹 <b>Filters</b> decide which stories reach your digests.\n"
     "<code>/filter -sport</code> leaves stories about sport out, "

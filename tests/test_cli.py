@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 from harness.feedserver import FeedServer
 from news.storage.db import open_store
 from news.subscriptions import subscribe

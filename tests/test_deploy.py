@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 import yaml
 
-from bot.cli import build_parser
+from bot.cli.main import build_parser
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

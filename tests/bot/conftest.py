@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
-from bot.app import ALLOWED_UPDATES, NewsApp, build_application, shutdown, startup
+from bot.telegram.app import ALLOWED_UPDATES, NewsApp, build_application, shutdown, startup
 from harness.botapi import ChatMessage, FakeBotAPI
 from harness.wait import wait_until
 from news.models import ParsedEntry

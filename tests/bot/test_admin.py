@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.app import NewsApp
+from bot.telegram.app import NewsApp
 from harness.botapi import FakeBotAPI
 from harness.feedserver import FeedServer
 from jobs.plan import plan_due_digests

@@ -6,8 +6,8 @@ from pydantic import SecretStr
 from sqlalchemy import text
 from telegram.ext import CommandHandler
 
-from bot import help
-from bot.app import ALLOWED_UPDATES, NewsApp, file_base_url, webhook_options
+from bot.telegram import help
+from bot.telegram.app import ALLOWED_UPDATES, NewsApp, file_base_url, webhook_options
 from harness.botapi import FakeBotAPI
 from news import words
 from news.settings import Settings

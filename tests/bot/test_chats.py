@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy import select
 
-from bot.app import NewsApp
+from bot.telegram.app import NewsApp
 from harness.botapi import FakeBotAPI
 from jobs.deliver import drain_once
 from news import words

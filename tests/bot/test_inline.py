@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.inline import PER_MINUTE
+from bot.telegram.inline import PER_MINUTE
 from harness.botapi import FakeBotAPI
 from news.settings import Settings
 from news.storage.db import Store

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import NewsApp
+from bot.telegram.app import NewsApp
 from harness.botapi import FakeBotAPI
 from harness.feedserver import FeedServer
 from news import words

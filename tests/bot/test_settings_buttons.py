@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.app import NewsApp
-from bot.settings_menu import parse_action
-from bot.settings_screens import (
+from bot.telegram.app import NewsApp
+from bot.telegram.settings_menu import parse_action
+from bot.telegram.settings_screens import (
     Button,
     Screen,
     count_screen,

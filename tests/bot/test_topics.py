@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.app import NewsApp
+from bot.telegram.app import NewsApp
 from harness.botapi import ChatMessage, FakeBotAPI
 from jobs.deliver import drain_once
 from jobs.plan import plan_due_digests

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import select
 from telegram import Bot
 
-from bot.app import NewsApp
+from bot.telegram.app import NewsApp
 from harness.botapi import FakeBotAPI
 from harness.procs import Proc, role_env, start_role
 from jobs.deliver import DeliveryStats, drain_once, sender_bot

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram import Bot
 
-from bot.app import NewsApp
+from bot.telegram.app import NewsApp
 from harness.botapi import FakeBotAPI
 from jobs.plan import plan_due_digests
 from news import words

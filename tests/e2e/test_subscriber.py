@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from telegram import Bot
 
-from bot.app import NewsApp
+from bot.telegram.app import NewsApp
 from harness.botapi import FakeBotAPI
 from harness.feedserver import FeedServer
 from jobs.plan import PlanReport, plan_due_digests

@@ -5,7 +5,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Text, bindparam, cast, select, text
 from sqlalchemy.pool import QueuePool
 
-from bot.cli_commands import opened
+from bot.cli.commands import opened
 from news.settings import Settings
 from news.storage.db import MIGRATIONS, Store
 from news.storage.tables import UTCDateTime, sqlite_text

@@ -12,9 +12,9 @@ import re
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.chats import refuse_non_manager
-from bot.search import query_of
-from bot.services import chat_and_message, get_store, now
+from bot.telegram.chats import refuse_non_manager
+from bot.telegram.search import query_of
+from bot.telegram.services import chat_and_message, get_store, now
 from news import words
 from news.alerts import add_alert
 from news.errors import QueryError

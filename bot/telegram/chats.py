@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.services import chat_and_message, get_settings, get_store, is_bot_admin, now
+from bot.telegram.services import chat_and_message, get_settings, get_store, is_bot_admin, now
 from news import words
 from news.chats import deactivate_chat, move_chat
 from news.subscriptions import subscribe, unsubscribe

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot import cli_output as out
+from bot.cli import output as out
 from jobs.poll import poll_due_feeds
 from jobs.summarize import summarize_pending
 from news.fetch import Fetcher
@@ -24,7 +24,7 @@ from news.settings import Settings
 from news.storage import feeds as feed_store
 from news.storage.db import open_store
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

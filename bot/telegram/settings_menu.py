@@ -23,10 +23,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chats import refuse_non_manager
-from bot.commands import START_SUBSCRIBE
-from bot.services import chat_and_message, get_store, now
-from bot.settings_screens import (
+from bot.telegram.chats import refuse_non_manager
+from bot.telegram.commands import START_SUBSCRIBE
+from bot.telegram.services import chat_and_message, get_store, now
+from bot.telegram.settings_screens import (
     COUNTS,
     MINUTES,
     PREFIX,

@@ -37,7 +37,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
-from bot import (
+from bot.telegram import (
     admin,
     alerts,
     chats,
@@ -50,7 +50,7 @@ from bot import (
     settings_menu,
     sources,
 )
-from bot.services import SERVICES_KEY, Clock, Services, utc_now
+from bot.telegram.services import SERVICES_KEY, Clock, Services, utc_now
 from news.fetch import Fetcher
 from news.settings import Settings
 from news.storage.db import Store

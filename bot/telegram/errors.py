@@ -17,8 +17,8 @@ from telegram import Update
 from telegram.error import ChatMigrated, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.chats import follow_migration
-from bot.services import get_settings
+from bot.telegram.chats import follow_migration
+from bot.telegram.services import get_settings
 from news import tghtml, words
 
 log = logging.getLogger(__name__)

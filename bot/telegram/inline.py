@@ -15,7 +15,7 @@ from collections import deque
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.ext import BaseHandler, ChosenInlineResultHandler, ContextTypes, InlineQueryHandler
 
-from bot.services import get_settings, get_store, now
+from bot.telegram.services import get_settings, get_store, now
 from news.errors import QueryError
 from news.inline import inline_articles
 from news.render import render_article

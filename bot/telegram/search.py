@@ -14,8 +14,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOpti
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.limits import search_allowed
-from bot.services import chat_and_message, get_settings, get_store, now
+from bot.telegram.limits import search_allowed
+from bot.telegram.services import chat_and_message, get_settings, get_store, now
 from news import words
 from news.errors import QueryError
 from news.models import SearchHit

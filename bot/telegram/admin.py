@@ -8,7 +8,7 @@ from datetime import timedelta
 from telegram import Message, Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
-from bot.services import (
+from bot.telegram.services import (
     chat_and_message,
     get_fetcher,
     get_settings,

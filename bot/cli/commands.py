@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy.exc import SQLAlchemyError
 from tqdm import tqdm
 
-from bot import cli_output as out
+from bot.cli import output as out
 from bot.roles import run_roles
 from jobs.poll import poll_and_summarize
 from jobs.summarize import Summarizer
@@ -317,6 +317,6 @@ async def db_copy(args: argparse.Namespace, settings: Settings) -> int:
 
 async def demo(args: argparse.Namespace, settings: Settings) -> int:
     """newsbot demo: serve seeds/ on 127.0.0.1, poll them into a fresh SQLite file, print."""
-    from bot.demo import run_demo  # only the demo needs the seed server
+    from bot.cli.demo import run_demo  # only the demo needs the seed server
 
     return await run_demo(settings)

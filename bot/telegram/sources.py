@@ -29,9 +29,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.admin import web_url
-from bot.chats import refuse_non_manager
-from bot.services import chat_and_message, get_fetcher, get_settings, get_store, now
+from bot.telegram.admin import web_url
+from bot.telegram.chats import refuse_non_manager
+from bot.telegram.services import chat_and_message, get_fetcher, get_settings, get_store, now
 from news import tghtml, words
 from news.errors import BlockedURLError, FetchError, ParseError
 from news.opml import OPMLError

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import cli_commands as commands
+from bot.cli import commands
 from news.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -21,9 +21,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chats import chat_title, refuse_non_manager
-from bot.help import ADMIN_COMMANDS, COMMANDS
-from bot.services import chat_and_message, get_settings, get_store, is_bot_admin, now
+from bot.telegram.chats import chat_title, refuse_non_manager
+from bot.telegram.help import ADMIN_COMMANDS, COMMANDS
+from bot.telegram.services import chat_and_message, get_settings, get_store, is_bot_admin, now
 from news import words
 from news.digests import latest_digest
 from news.models import Subscription

@@ -1,0 +1,1 @@
+"""The Telegram face: python-telegram-bot handlers, one module per part of the chat."""
