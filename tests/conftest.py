@@ -16,8 +16,9 @@ import ipaddress
 import shutil
 import socket
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,8 @@ FAULTS = Path(__file__).resolve().parent / "faults"  # every test there runs rea
 # Fixtures that start child processes or PostgreSQL clusters.
 SLOW_FIXTURES = {"spawn", "cluster", "summarizer"}
 # A test whose own code starts a child process: a `newsbot ROLE`, a server, a docker command,
-# or the worker (whose summarizer runs in a process of its own by default).
+# the worker (whose summarizer runs in a process of its own by default), or `newsbot poll` run
+# in-process (it summarizes in processes of its own while it polls).
 SLOW_CALLS = (
     "subprocess.",
     "sys.executable",
@@ -48,6 +50,7 @@ SLOW_CALLS = (
     "start_bot_api",
     "FeedServerProcess(",
     "run_worker",
+    'capsys, "poll"',
 )
 
 
@@ -202,17 +205,52 @@ def pg_template() -> Iterator[str]:
     asyncio.run(admin_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+class _Databases:
+    """Fresh PostgreSQL databases for the tests: copies of the template made ahead, dropped after.
+
+    One thread copies the template while the tests run (a copy is mostly the server's disk
+    writes), so a test that needs a migrated database rarely waits for CREATE DATABASE; another
+    drops what the tests are done with. Both are joined at the end of the session.
+    """
+
+    AHEAD = 2
+
+    def __init__(self, template: str) -> None:
+        self._template = template
+        self._creator = ThreadPoolExecutor(1, thread_name_prefix="pg-create")
+        self._dropper = ThreadPoolExecutor(1, thread_name_prefix="pg-drop")
+        self._ready: deque[Future[str]] = deque(self._copy() for _ in range(self.AHEAD))
+
+    def _copy(self) -> Future[str]:
+        return self._creator.submit(
+            asyncio.run, create_database("newsbot_t", template=self._template)
+        )
+
+    def migrated(self) -> str:
+        """Return the URL of a database holding the migrated schema and no rows."""
+        self._ready.append(self._copy())
+        return self._ready.popleft().result()
+
+    def drop(self, url: str) -> None:
+        self._dropper.submit(asyncio.run, drop_database(url))
+
+    def close(self) -> None:
+        self._creator.shutdown(wait=True)
+        for left in self._ready:
+            self.drop(left.result())
+        self._dropper.shutdown(wait=True)
+
+
 @pytest.fixture(scope="session")
-def pg_dropper() -> Iterator[ThreadPoolExecutor]:
-    """A thread that drops the tests' databases while the next tests run (joined at the end)."""
-    with ThreadPoolExecutor(1, thread_name_prefix="pg-drop") as dropper:
-        yield dropper
+def pg_databases(pg_template: str) -> Iterator[_Databases]:
+    """The session's source of fresh PostgreSQL databases (see _Databases)."""
+    databases = _Databases(pg_template)
+    yield databases
+    databases.close()
 
 
 @pytest.fixture
-async def pg_url(
-    request: pytest.FixtureRequest, pg_template: str, pg_dropper: ThreadPoolExecutor
-) -> AsyncIterator[str]:
+async def pg_url(request: pytest.FixtureRequest, pg_databases: _Databases) -> AsyncIterator[str]:
     """The URL of a fresh PostgreSQL database, dropped after the test.
 
     Empty (as a migration test or a `db copy` target needs it), unless the test also uses
@@ -220,11 +258,11 @@ async def pg_url(
     """
     # any_store asks for pg_store only while it runs, so it is named here too.
     migrated = {"pg_store", "any_store"} & set(request.fixturenames)
-    url = await create_database("newsbot_t", template=pg_template if migrated else None)
+    url = pg_databases.migrated() if migrated else await create_database("newsbot_t")
     try:
         yield url
     finally:
-        pg_dropper.submit(asyncio.run, drop_database(url))
+        pg_databases.drop(url)
 
 
 @pytest.fixture

@@ -37,6 +37,7 @@ def completed(rows: dict[str, dict]) -> set[int]:
     return {int(g.removeprefix("teaser-")) for g, r in rows.items() if r["text_source"] == "page"}
 
 
+@pytest.mark.slow  # 5,000 entries and their pages
 async def test_a_5000_teaser_feed_is_stored_in_one_poll_and_completed_newest_first(
     any_store: Store, settings: Settings, feed_server: FeedServer
 ) -> None:

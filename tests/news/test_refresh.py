@@ -183,6 +183,7 @@ def sample_server():
         yield server
 
 
+@pytest.mark.slow  # hundreds of real-world feeds, one after another
 async def test_every_sample_feed_goes_through_fetch_parse_store(
     store: Store, settings: Settings, sample_server: FeedServer
 ) -> None:
