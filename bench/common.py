@@ -51,6 +51,8 @@ class Article:
     title: str | None
     text: str
     summary: str
+    # Other references of the same article (CNN/DM: SummEval's crowd-written summaries).
+    extra: tuple[str, ...] = ()
 
 
 def load_set(data: Path, name: str, limit: int | None = None) -> list[Article]:
@@ -59,7 +61,10 @@ def load_set(data: Path, name: str, limit: int | None = None) -> list[Article]:
     with (data / name / "dev.jsonl").open(encoding="utf-8") as lines:
         for line in lines:
             row = json.loads(line)
-            articles.append(Article(row["id"], row.get("title"), row["text"], row["summary"]))
+            extra = tuple(r for r in row.get("extra_references") or () if r != row["summary"])
+            articles.append(
+                Article(row["id"], row.get("title"), row["text"], row["summary"], extra)
+            )
             if limit is not None and len(articles) >= limit:
                 break
     return articles

@@ -1,24 +1,27 @@
-"""Sentence rating: centrality with a lead prior and a length weight, without repeats.
+"""Sentence rating: centrality with a lead prior, without repeats.
 
 Stock graph rankers (LexRank, TextRank) lose to the lead on news because news puts its point
-first (the inverted pyramid). The rating keeps what works in LexRank, how central a sentence
-is to the rest of the article, and weighs it by position and length:
+first (the inverted pyramid); the lead alone loses to them where the point is spread over the
+story. The rating keeps what works in TextRank, how central a sentence is to the rest of the
+article, and weighs it by position:
 
     score(s_i) = (forward_i + BACKWARD * backward_i) * words_i ** LENGTH / (r_i + 1) ** POSITION
 
-forward_i and backward_i are the sums of the cosine similarities of s_i (stemmed content
-words) to the sentences after and before it, words_i its length in words (a short sentence
-says little on its own) and r_i its rank among the candidates (the lead prior). BACKWARD < 1
-is PacSum's directed centrality (Zheng & Lapata 2019: being similar to what follows counts
-more than being similar to what came before); BACKWARD = 1 is LexRank's degree. Picking then
-skips any sentence that says again what a picked one said: REDUNDANCY or more of the content
-words of the shorter of the two are in the other (a readability rule, not a fit). The scores
-go on to fit.py, which keeps the best sentences when they fit the digest's cap and otherwise
-the set that fits with the largest total score.
+forward_i and backward_i are the sums of the similarities of s_i to the sentences after and
+before it, TextRank's similarity (Mihalcea & Tarau 2004): the distinct stemmed content words
+two sentences share over the sum of the logarithms of their numbers of distinct content words
+(it already favours informative, longer sentences, so LENGTH is 0 by default). r_i is the
+sentence's rank among the candidates (the lead prior). BACKWARD < 1 is PacSum's directed
+centrality (Zheng & Lapata 2019); BACKWARD = 1 is the undirected degree. Picking then skips
+any sentence that says again what a picked one said: REDUNDANCY or more of the content words
+of the shorter of the two are in the other (a readability rule, not a fit). The scores go on
+to fit.py, which keeps the best sentences when they fit the digest's cap and otherwise the set
+that fits with the largest total score.
 
 The weights are one default for every language, the choice of 5-fold cross-validation over a
-small grid on the three dev sets; bench/quality.py reruns the choice and reports the scores
-on the folds held out (bench/results/quality.md).
+small grid on the three dev sets at the equal word budget (and, for CNN/DM, its crowd-written
+references as well as its highlights); bench/quality.py reruns the choice and reports the
+scores on the folds held out (bench/results/quality.md).
 """
 
 from __future__ import annotations
@@ -46,9 +49,9 @@ _EPSILON = 1e-6
 class Weights:
     """The rating's three weights (POSITION, BACKWARD, LENGTH in the module docstring)."""
 
-    position: float = 0.25
+    position: float = 0.2
     backward: float = 1.0
-    length: float = 0.5
+    length: float = 0.0
 
 
 WEIGHTS = Weights()
@@ -80,9 +83,9 @@ def rated(
     vocabulary: dict[str, int] = {}
     columns = [vocabulary.setdefault(t, len(vocabulary)) for ts in terms for t in ts]
     rows = np.repeat(np.arange(len(sentences)), [len(ts) for ts in terms])
-    cosine, overlap = similarities(len(sentences), rows, np.array(columns, dtype=np.int64))
+    similarity, overlap = similarities(len(sentences), rows, np.array(columns, dtype=np.int64))
     candidates = _candidates(sentences, lengths)
-    scores = _scores(cosine, np.array(lengths, dtype=np.float64), candidates, weights)
+    scores = _scores(similarity, np.array(lengths, dtype=np.float64), candidates, weights)
     # Best first, ties in text order; a sentence is left out once a picked one repeats it.
     order = np.flatnonzero(candidates)
     order = order[np.argsort(-scores[order], kind="stable")]
@@ -97,39 +100,38 @@ def rated(
 
 
 def similarities(n: int, rows: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return two n×n matrices (zero diagonal) over the sentences' word-count vectors.
+    """Return two n×n matrices (zero diagonal) over the sentences' sets of words.
 
-    The first is the cosine similarity; the second the overlap coefficient of their word
-    sets, shared words / words of the shorter one. ``rows[k]`` is the sentence and
-    ``columns[k]`` the word of the k-th word occurrence. Sentence vectors are sparse (a
-    dozen words of a vocabulary of hundreds), so only pairs of sentences that share a word
-    are multiplied; a dense matmul would also hand the work to a multi-threaded BLAS, which
-    under load costs a hundred times more than the product itself.
+    The first is TextRank's similarity, shared words / (log words_i + log words_j); the
+    second the overlap coefficient, shared words / words of the shorter one. ``rows[k]`` is
+    the sentence and ``columns[k]`` the word of the k-th word occurrence. Sentences are
+    small sets (a dozen words of a vocabulary of hundreds), so only pairs of sentences that
+    share a word are counted; a dense matmul would also hand the work to a multi-threaded
+    BLAS, which under load costs a hundred times more than the product itself.
     """
-    cosine, overlap = np.zeros((n, n)), np.zeros((n, n))
+    similarity, overlap = np.zeros((n, n)), np.zeros((n, n))
     if columns.size == 0:
-        return cosine, overlap
+        return similarity, overlap
     width = int(columns.max()) + 1
-    keys, counts = np.unique(rows * width + columns, return_counts=True)
-    row, word, count = keys // width, keys % width, counts.astype(np.float64)
-    norms = np.sqrt(np.bincount(row, weights=count**2, minlength=n))
+    keys = np.unique(rows * width + columns)
+    row, word = keys // width, keys % width
     sizes = np.bincount(row, minlength=n).astype(np.float64)
     # Entries grouped by word: every pair of entries in one group is a shared word.
     order = np.argsort(word, kind="stable")
-    row, word, count = row[order], word[order], count[order]
+    row, word = row[order], word[order]
     group = np.bincount(word)[word]
     left = np.repeat(np.arange(row.size), group)
     offsets = np.arange(left.size) - np.repeat(np.cumsum(group) - group, group)
     right = np.repeat(np.searchsorted(word, word), group) + offsets
-    pair = row[left] * n + row[right]
-    dot = np.bincount(pair, weights=count[left] * count[right], minlength=n * n)
-    shared = np.bincount(pair, minlength=n * n).astype(np.float64)
-    scale, smaller = np.outer(norms, norms), np.minimum.outer(sizes, sizes)
-    np.divide(dot.reshape(n, n), scale, out=cosine, where=scale > 0)
-    np.divide(shared.reshape(n, n), smaller, out=overlap, where=smaller > 0)
-    np.fill_diagonal(cosine, 0.0)
+    shared = np.bincount(row[left] * n + row[right], minlength=n * n).astype(np.float64)
+    shared = shared.reshape(n, n)
+    logs = np.log(np.maximum(sizes, 1.0))
+    scale, smaller = np.add.outer(logs, logs), np.minimum.outer(sizes, sizes)
+    np.divide(shared, scale, out=similarity, where=scale > 0)
+    np.divide(shared, smaller, out=overlap, where=smaller > 0)
+    np.fill_diagonal(similarity, 0.0)
     np.fill_diagonal(overlap, 0.0)
-    return cosine, overlap
+    return similarity, overlap
 
 
 def _candidates(sentences: Sequence[str], lengths: Sequence[int]) -> np.ndarray:
@@ -147,11 +149,11 @@ def _candidates(sentences: Sequence[str], lengths: Sequence[int]) -> np.ndarray:
 
 
 def _scores(
-    cosine: np.ndarray, lengths: np.ndarray, candidates: np.ndarray, weights: Weights
+    similarity: np.ndarray, lengths: np.ndarray, candidates: np.ndarray, weights: Weights
 ) -> np.ndarray:
     """Return the position-aware centrality of the candidates (others -inf)."""
-    forward = np.triu(cosine, 1).sum(axis=1)
-    backward = np.tril(cosine, -1).sum(axis=1)
+    forward = np.triu(similarity, 1).sum(axis=1)
+    backward = np.tril(similarity, -1).sum(axis=1)
     rank = np.maximum(np.cumsum(candidates) - 1, 0)
     scores = (
         (forward + weights.backward * backward + _EPSILON)

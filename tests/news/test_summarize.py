@@ -1,14 +1,17 @@
 """news.summarize.summarize: what a digest reader gets for an article."""
 
+import math
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nltk
+import numpy as np
 import pytest
 
 from news.summarize import summarize
 from news.summarize.fit import ELLIPSIS, fit
 from news.summarize.language import language_kit
+from news.summarize.rank import similarities
 
 SEED = Path(__file__).resolve().parent.parent / "data" / "summarize" / "000_3db6b54fe26f4393.txt"
 
@@ -177,3 +180,14 @@ def test_the_cap_keeps_the_fitting_set_with_the_most_worth() -> None:
     assert fit(sentences, [(0, 3.0), (1, 2.0), (2, 2.0)], 3, cap) == short
     assert fit(sentences, [(0, 5.0), (1, 2.0), (2, 2.0)], 3, cap) == [long]
     assert fit(sentences, [(0, 5.0), (1, 2.0), (2, 2.0)], 3, 10_000) == sentences
+
+
+def test_similarity_is_textranks_shared_words_over_log_lengths() -> None:
+    # Sentence 0 has the words {a, b, c} (b twice), 1 has {a, b, d, e}, 2 has {f}.
+    rows = np.array([0, 0, 0, 0, 1, 1, 1, 1, 2])
+    columns = np.array([0, 1, 1, 2, 0, 1, 3, 4, 5])
+    similarity, overlap = similarities(3, rows, columns)
+    # Words count once per sentence: 2 shared, over log 3 + log 4.
+    assert similarity[0, 1] == similarity[1, 0] == pytest.approx(2 / (math.log(3) + math.log(4)))
+    assert overlap[0, 1] == pytest.approx(2 / 3)
+    assert similarity[0, 2] == similarity[2, 2] == overlap[1, 2] == 0.0
