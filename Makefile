@@ -47,7 +47,7 @@ pytest: $(STAMP) postgres chromium
 test: lint typecheck pytest
 
 # One pytest worker per core (pytest-xdist); each has its own template databases.
-test-fast: $(STAMP) postgres chromium
+test-fast: $(STAMP) postgres
 	$(BIN)/pytest -q -p no:cacheprovider -m "not slow" -n auto
 
 bench-quality: $(STAMP)

@@ -9,12 +9,14 @@ chat's filters, so the web app, /digest and the scheduled digests pick stories t
 
 from __future__ import annotations
 
+import time as clock
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from news.digest_times import zone
 from news.digests import Digests
-from news.filters import filters_of
+from news.filters import ChatFilters, filters_of
 from news.models import Article, Digest, Subscription
 from news.storage.articles import get_article
 from news.storage.db import Store
@@ -33,6 +35,7 @@ class ChatView:
     subscription: Subscription | None
     feed_ids: tuple[int, ...]
     timezone: str
+    filters: ChatFilters | None = None
 
     def reads(self, feed_id: int) -> bool:
         """Return whether the chat reads this feed."""
@@ -48,7 +51,8 @@ async def chat_view(store: Store, chat_id: int, *, default_timezone: str = "UTC"
         async with store.connect() as conn:
             feed_ids = (*await default_feed_ids(conn), *await source_ids(conn, chat_id))
     tz = sub.timezone if sub is not None else default_timezone
-    return ChatView(chat_id, sub, tuple(dict.fromkeys(feed_ids)), tz)
+    filters = (await filters_of(store, [chat_id])).get(chat_id)
+    return ChatView(chat_id, sub, tuple(dict.fromkeys(feed_ids)), tz, filters)
 
 
 def local_day(at: datetime, tz: str) -> date:
@@ -81,10 +85,49 @@ async def day_digest(
     until = min(until, now)
     if not view.feed_ids or since >= until:
         return Digest(since=since, until=max(since, until), items=[])
-    filters = (await filters_of(store, [view.chat_id])).get(view.chat_id)
     return await Digests(store).make(
-        since=since, until=until, feed_ids=view.feed_ids, limit=limit, filters=filters
+        since=since, until=until, feed_ids=view.feed_ids, limit=limit, filters=view.filters
     )
+
+
+class DayDigests:
+    """Day digests, remembered a while: a page of the archive costs its digest once.
+
+    A past day is all but settled (its articles arrived that day; only a late summary or a
+    removed feed still changes it), so it is kept `past_seconds`; today's grows, and is kept
+    `today_seconds`. Chats that read the same feeds with the same filters share one entry.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        size: int = 2048,
+        past_seconds: float = 600,
+        today_seconds: float = 30,
+    ) -> None:
+        self.store, self.size = store, size
+        self.past_seconds, self.today_seconds = past_seconds, today_seconds
+        self._items: OrderedDict[tuple[object, ...], tuple[float, Digest]] = OrderedDict()
+        self.made = 0  # digests made (the rest came from memory)
+
+    async def get(self, view: ChatView, day: date, *, now: datetime) -> Digest:
+        """Return the day's digest for the chat, as day_digest makes it."""
+        today = day >= local_day(now, view.timezone)
+        key = (view.feed_ids, view.timezone, view.filters and view.filters.key, day)
+        ttl = self.today_seconds if today else self.past_seconds
+        found = self._items.get(key)
+        at = clock.monotonic()
+        if found is not None and at - found[0] < ttl:
+            self._items.move_to_end(key)
+            return found[1]
+        digest = await day_digest(self.store, view, day, now=now)
+        self.made += 1
+        self._items[key] = (at, digest)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return digest
 
 
 async def chat_article(store: Store, view: ChatView, article_id: int) -> Article | None:

@@ -23,10 +23,10 @@ from news import archive
 from news.alerts import add_alert
 from news.digest_times import FREQUENCIES
 from news.errors import QueryError
+from news.models import SearchHit
 from news.render import format_when
 from news.search import MARK_END, MARK_START, PER_PAGE, search_page
 from news.source_actions import ACTIONS, change_source
-from news.storage.searches import count_searches, get_search, save_search
 from news.storage.sources import list_sources
 from news.subscriptions import MAX_ARTICLES, update_subscription
 
@@ -39,7 +39,6 @@ SESSION_COOKIE = "newsbot_session"
 SESSION_SECONDS = 12 * 3600
 MAX_QUERY_CHARS = 500
 MAX_PAGE = 200
-SEARCH_WINDOW = timedelta(minutes=1)
 
 
 def safe_href(url: str | None) -> str | None:
@@ -195,6 +194,7 @@ class ChatPage(Base):
     user_id: int
     via: str
     view: archive.ChatView
+    FRESH = False  # True: read what the chat reads afresh, not from the last moment's memory
 
     async def prepare(self) -> None:
         raw = self.get_signed_cookie(SESSION_COOKIE, max_age_days=SESSION_SECONDS / 86400)
@@ -214,9 +214,7 @@ class ChatPage(Base):
         if not standing.member:
             raise HTTPError(403)
         self.admin = standing.admin
-        self.view = await archive.chat_view(
-            self.web.store, self.chat_id, default_timezone=self.web.settings.timezone
-        )
+        self.view = await self.web.view(self.chat_id, fresh=self.FRESH)
 
     def may_change(self) -> bool:
         """Return whether this session may change the chat's settings and sources.
@@ -246,7 +244,7 @@ class Today(ChatPage):
         await self._day(today, title="Today")
 
     async def _day(self, day: date, *, title: str) -> None:
-        digest = await archive.day_digest(self.web.store, self.view, day, now=self.now())
+        digest = await self.web.days.get(self.view, day, now=self.now())
         self.render("digest.html", digest=digest, day=day, heading=title, page_title=title)
 
 
@@ -276,26 +274,18 @@ class ArticlePage(ChatPage):
 
 
 class Search(ChatPage):
-    """GET ?q=WORDS: the first page (counted against the rate limit); ?s=ID&page=N: more."""
+    """GET ?q=WORDS&page=N: a page of results within the chat's feeds; every page counts
+    against the chat's searches per minute."""
 
     async def get(self, _chat: str) -> None:
         store, at = self.web.store, self.now()
         query = self.get_query_argument("q", "").strip()[:MAX_QUERY_CHARS]
-        search_id = _int(self.get_query_argument("s", ""))
         page = min(max(_int(self.get_query_argument("page", "1")) or 1, 1), MAX_PAGE)
-        if search_id:
-            saved = await get_search(store, search_id, self.chat_id)
-            if saved is None:
-                raise HTTPError(404)
-            query = saved
-        elif query:
-            per_minute = self.web.settings.search_per_minute
-            if await count_searches(store, self.chat_id, since=at - SEARCH_WINDOW) >= per_minute:
-                raise HTTPError(429)
-            search_id = await save_search(store, self.chat_id, query, now=at)
-            page = 1
-        hits, has_more, problem = [], False, None
+        hits: list[SearchHit] = []
+        has_more, problem = False, None
         if query:
+            if not self.web.search_allowed(self.chat_id):
+                raise HTTPError(429)
             try:
                 found = await search_page(
                     store, query, page=page, per_page=PER_PAGE, feed_ids=self.view.feed_ids, now=at
@@ -303,8 +293,8 @@ class Search(ChatPage):
                 hits, has_more = found.hits, found.has_more
             except QueryError as exc:
                 problem = str(exc)
-        more = urlencode({"s": search_id, "page": page + 1}) if has_more else None
-        less = urlencode({"s": search_id, "page": page - 1}) if page > 1 else None
+        more = urlencode({"q": query, "page": page + 1}) if has_more else None
+        less = urlencode({"q": query, "page": page - 1}) if page > 1 else None
         self.render(
             "search.html",
             query=query,
@@ -334,6 +324,8 @@ class AlertMe(ChatPage):
 
 
 class Sources(ChatPage):
+    FRESH = True
+
     async def get(self, _chat: str) -> None:
         found = await list_sources(
             self.web.store, self.chat_id, week_since=self.now() - timedelta(days=7)
@@ -354,10 +346,13 @@ class Sources(ChatPage):
         if action not in ACTIONS or not feed_id:
             raise HTTPError(400)
         await change_source(self.web.store, self.chat_id, feed_id, action, now=self.now())
+        self.web.forget(self.chat_id)
         self.redirect(f"/app/c/{self.chat_id}/sources")
 
 
 class SettingsPage(ChatPage):
+    FRESH = True
+
     async def get(self, _chat: str) -> None:
         self._show(error=None, saved=self.get_query_argument("saved", "") == "1")
 
@@ -393,6 +388,7 @@ class SettingsPage(ChatPage):
             self.set_status(400)
             self._show(error=str(exc), saved=False)
             return
+        self.web.forget(self.chat_id)
         self.redirect(f"/app/c/{self.chat_id}/settings?saved=1")
 
 

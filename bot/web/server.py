@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
+from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,7 @@ from tornado.web import Application, RequestHandler
 from bot.web import handlers
 from bot.web.auth import Replays, derived_key
 from bot.web.members import Members
+from news import archive
 from news.settings import Settings
 from news.storage.db import Store
 
@@ -33,6 +36,10 @@ MAX_HEADER_BYTES = 16 * 1024
 MAX_BODY_BYTES = 64 * 1024  # forms and initData only
 IDLE_SECONDS = 30.0
 TELEGRAM_SCRIPT = "https://telegram.org/js/telegram-web-app.js"
+# What a chat reads (sources, time zone, filters) is kept this long between its pages; the
+# settings and sources pages always read it afresh, and a change made here forgets it.
+VIEW_SECONDS = 10.0
+VIEWS_KEPT = 10_000
 
 
 @dataclass
@@ -44,9 +51,48 @@ class WebApp:
     members: Members
     token: str
     replays: Replays = field(init=False)
+    days: archive.DayDigests = field(init=False)
+    _views: dict[int, tuple[float, archive.ChatView]] = field(init=False, default_factory=dict)
+    _searches: dict[int, deque[float]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.replays = Replays(self.settings.web_init_max_age)
+        self.days = archive.DayDigests(self.store)
+
+    async def view(self, chat_id: int, *, fresh: bool = False) -> archive.ChatView:
+        """Return what the chat reads, from memory when it was read a moment ago."""
+        now = time.monotonic()
+        found = self._views.get(chat_id)
+        if not fresh and found is not None and now - found[0] < VIEW_SECONDS:
+            return found[1]
+        view = await archive.chat_view(
+            self.store, chat_id, default_timezone=self.settings.timezone
+        )
+        if len(self._views) >= VIEWS_KEPT:
+            self._views.clear()
+        self._views[chat_id] = (now, view)
+        return view
+
+    def forget(self, chat_id: int) -> None:
+        """Forget what the chat reads: it changed it here."""
+        self._views.pop(chat_id, None)
+
+    def search_allowed(self, chat_id: int) -> bool:
+        """Return whether the chat may search again: NEWSBOT_SEARCH_PER_MINUTE, every page.
+
+        Counted in this process (the chat's /search counts in the database): a search here
+        then writes nothing.
+        """
+        now = time.monotonic()
+        recent = self._searches.setdefault(chat_id, deque())
+        while recent and now - recent[0] >= 60:
+            recent.popleft()
+        if len(recent) >= self.settings.search_per_minute:
+            return False
+        recent.append(now)
+        if len(self._searches) > VIEWS_KEPT:
+            self._searches = {chat_id: recent}
+        return True
 
     @property
     def secure(self) -> bool:
