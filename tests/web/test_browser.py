@@ -84,7 +84,9 @@ async def test_open_read_search_and_change_settings(
         await expect(
             page.get_by_role("link", name="Harbour bridge reopens after repairs")
         ).to_be_visible()
-        await expect(page.get_by_text("Summary of City council backs night buses.")).to_be_visible()
+        await expect(
+            page.get_by_text("Summary of City council backs night buses.")
+        ).to_be_visible()
         # Telegram's theme colour reached the CSS variables.
         background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
         assert background == "rgb(255, 255, 255)"
@@ -102,7 +104,9 @@ async def test_open_read_search_and_change_settings(
         await page.get_by_role("link", name="Search").click()
         await page.get_by_label("Words to find").fill("council")
         await page.get_by_label("Words to find").press("Enter")
-        await expect(page.get_by_role("link", name="City council backs night buses")).to_be_visible()
+        await expect(
+            page.get_by_role("link", name="City council backs night buses")
+        ).to_be_visible()
         await expect(page.locator("mark").first).to_have_text("council", ignore_case=True)
         await shot(page, "search")
         await page.get_by_role("button", name="Alert me").click()
