@@ -121,7 +121,13 @@ class Entry(Base):
     """The page Telegram opens: its script trades the URL fragment's initData for a session."""
 
     def get(self) -> None:
-        self.render("entry.html", xsrf=self.xsrf_token.decode(), page_title="newsbot")
+        # Opened again in a browser that has a session: its script goes back to that chat,
+        # unless Telegram hands it new initData (another chat, perhaps).
+        session = read_session(self)
+        resume = f"/app/c/{int(session['c'])}/digest" if session else ""
+        self.render(
+            "entry.html", xsrf=self.xsrf_token.decode(), resume=resume, page_title="newsbot"
+        )
 
 
 class Session(Base):
@@ -187,6 +193,19 @@ def start_session(handler: RequestHandler, opener: Opener) -> None:
     )
 
 
+def read_session(handler: RequestHandler) -> dict[str, Any] | None:
+    """Return the signed session cookie's fields, or None when there is no fresh one."""
+    raw = handler.get_signed_cookie(SESSION_COOKIE, max_age_days=SESSION_SECONDS / 86400)
+    try:
+        session = json.loads(raw) if raw else None
+        if not isinstance(session, dict) or time.time() - float(session["e"]) >= SESSION_SECONDS:
+            return None
+        int(session["c"]), int(session["u"])
+    except (ValueError, KeyError, TypeError):
+        return None
+    return session
+
+
 class ChatPage(Base):
     """A page of one chat: the session must be for that chat, its user still a member."""
 
@@ -197,13 +216,8 @@ class ChatPage(Base):
     FRESH = False  # True: read what the chat reads afresh, not from the last moment's memory
 
     async def prepare(self) -> None:
-        raw = self.get_signed_cookie(SESSION_COOKIE, max_age_days=SESSION_SECONDS / 86400)
-        try:
-            session = json.loads(raw) if raw else None
-            fresh = session is not None and time.time() - float(session["e"]) < SESSION_SECONDS
-        except (ValueError, KeyError, TypeError):
-            session, fresh = None, False
-        if session is None or not fresh:
+        session = read_session(self)
+        if session is None:
             raise HTTPError(401)
         wanted = int(self.path_args[0])
         if int(session["c"]) != wanted:

@@ -17,8 +17,10 @@ async def test_valid_init_data_opens_todays_digest(web: Web) -> None:
         assert answer.status_code == 200, answer.text
         assert answer.json() == {"next": f"/app/c/{USER}/digest"}
         page = await client.get(f"/app/c/{USER}/digest")
+        again = await client.get("/app/")  # opened again in this browser: back to the chat
     assert page.status_code == 200
     assert "Harbour bridge reopens" in page.text
+    assert f'data-resume="/app/c/{USER}/digest"' in again.text
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy

@@ -40,6 +40,10 @@
   if (!entry) { return; }
   var status = document.getElementById("entry-status");
   var initData = (tg && tg.initData) || hash.get("tgWebAppData");
+  if (!initData && entry.dataset.resume) {
+    window.location.replace(entry.dataset.resume);
+    return;
+  }
   if (!initData) {
     status.textContent = "Open this app from the bot in Telegram, or send /web to the bot for a link.";
     return;
