@@ -86,3 +86,13 @@ def test_private_digests_get_the_app_button_and_groups_do_not(settings: Settings
     keyboard = _keyboard('[[["Filter", "f:new"]]]', button)
     assert keyboard is not None
     assert [len(r) for r in keyboard.inline_keyboard] == [1, 1]
+
+
+def test_run_serves_the_app_only_when_it_has_an_address(settings: Settings) -> None:
+    from bot.roles import EVERYTHING, with_web
+
+    with_url = settings.model_copy(update={"web_base_url": "https://news.example.com"})
+    assert with_web(EVERYTHING, settings) == EVERYTHING
+    assert with_web(EVERYTHING, with_url) == (*EVERYTHING, "web")
+    assert with_web(("bot",), with_url) == ("bot",)
+    assert with_web(("web",), with_url) == ("web",)

@@ -178,3 +178,61 @@ async def test_search_is_rate_limited(web: Web) -> None:
         ]
     assert codes[:-1] == [200] * web.settings.search_per_minute
     assert codes[-1] == 429
+
+
+async def test_search_pages_through_results_of_the_chats_feeds(web: Web) -> None:
+    await subscribe_chat(web.store, USER)
+    now = datetime.now(UTC)
+    for n in reversed(range(7)):  # in the order they arrive (search walks ids newest first)
+        await add_story(web.store, now - timedelta(minutes=n), f"Harbour report {n}")
+    async with web.client() as client:
+        await open_session(client, web.init_data())
+        first = await client.get(f"/app/c/{USER}/search", params={"q": "harbour"})
+        second = await client.get(f"/app/c/{USER}/search", params={"q": "harbour", "page": 2})
+    assert first.text.count('class="snippet"') == 5
+    assert 'rel="next"' in first.text
+    assert 'rel="prev"' not in first.text
+    assert second.text.count('class="snippet"') == 2
+    assert 'rel="prev"' in second.text
+    assert 'rel="next"' not in second.text
+
+
+async def test_alert_me_saves_the_search_as_an_alert(web: Web) -> None:
+    from news.storage.alerts import chat_alerts
+
+    await subscribe_chat(web.store, USER)
+    async with web.client() as client:
+        await open_session(client, web.init_data())
+        page = await client.get(f"/app/c/{USER}/search", params={"q": "harbour"})
+        xsrf = page.text.split('name="_xsrf" value="', 1)[1].split('"', 1)[0]
+        answer = await client.post(f"/app/c/{USER}/alert", data={"q": "harbour", "_xsrf": xsrf})
+    assert answer.status_code == 302
+    assert [a.query for a in await chat_alerts(web.store, USER)] == ["harbour"]
+
+
+async def test_a_group_member_reads_but_only_admins_change_settings(web: Web) -> None:
+    await subscribe_chat(web.store, GROUP, chat_type="supergroup")
+    web.api.state.admins[GROUP] = (OTHER, [])
+    async with web.client() as client:
+        await open_session(client, web.init_data(USER, start_param=str(GROUP)))
+        page = await client.get(f"/app/c/{GROUP}/settings")
+        xsrf = page.text.split('name="_xsrf" value="', 1)[1].split('"', 1)[0]
+        refused = await client.post(
+            f"/app/c/{GROUP}/settings", data={"time1": "06:00", "_xsrf": xsrf}
+        )
+    assert "<fieldset disabled" in page.text
+    assert refused.status_code == 403
+    async with web.client() as client:
+        await open_session(client, web.init_data(OTHER, start_param=str(GROUP)))
+        page = await client.get(f"/app/c/{GROUP}/settings")
+        xsrf = page.text.split('name="_xsrf" value="', 1)[1].split('"', 1)[0]
+        saved = await client.post(
+            f"/app/c/{GROUP}/settings",
+            data={"time1": "06:00", "timezone": "UTC", "frequency": "daily", "_xsrf": xsrf},
+        )
+    assert saved.status_code == 302
+    from news.storage.subscriptions import get_subscription
+
+    sub = await get_subscription(web.store, GROUP)
+    assert sub is not None
+    assert sub.digest_times == ("06:00",)
