@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -246,12 +247,16 @@ async def run(args: argparse.Namespace) -> str:
             database_pool_size=args.clients,
             log_level="WARNING",
         )
-        with (
-            tempfile.TemporaryDirectory() as logs,
-            start_role("web", ["web"], env, Path(logs), cwd=Path(logs)) as web,
-        ):
+        with tempfile.TemporaryDirectory() as logs, contextlib.ExitStack() as procs:
+            webs = [
+                procs.enter_context(
+                    start_role(f"web{n}", ["web"], env, Path(logs), cwd=Path(logs))
+                )
+                for n in range(args.processes)
+            ]
             base = f"http://127.0.0.1:{port}"
-            await wait_listening(port, web)
+            for web in webs:
+                await wait_listening(port, web)
             day_path = lambda i, n: f"/app/c/{chats[i]}/day/{days[(i * 7 + n) % len(days)]}"  # noqa: E731
             search_path = lambda i, n: (  # noqa: E731
                 f"/app/c/{chats[i]}/search?"
@@ -264,7 +269,8 @@ async def run(args: argparse.Namespace) -> str:
                     print(f"{name}: {args.clients} clients x {args.requests}, think {think} s")
                     results[(name, think)] = await load(base, chats, paths, args.requests, think)
                 results[(name, -1)] = await load(base, chats[:1], paths, args.requests)
-            web.stop()
+            for web in webs:
+                web.stop()
         print("in process: /search in chat, the page functions", flush=True)
         functions = await in_process(store, chats, days, queries, args.runs)
     finally:
@@ -322,7 +328,8 @@ def render(
             f"of {FEEDS_PER_CHAT} feeds; Python {platform.python_version()}, {os.cpu_count()} "
             f"cores, load average {load_avg} at the end; answers other than 200: {failures}.",
             f"- Command: `python -m bench.web {' '.join(_argv(args))}`",
-            "- HTTP rows: `newsbot web` in its own process (one event loop), the load generator "
+            f"- HTTP rows: {args.processes} `newsbot web` process(es) sharing the port (one "
+            "event loop each), the load generator "
             "in another; each client keeps one connection and sends its next request when the "
             "last answer is read, after a pause (0: none, the server saturated; else a "
             "reader's pause, 0.5 to 1.5 times the value). Rows without HTTP run in the "
@@ -352,6 +359,9 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=20_000, help="without --database")
     parser.add_argument("--data-dir", default="data/bench")
     parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument(
+        "--processes", type=int, default=1, help="`newsbot web` processes sharing the port"
+    )
     parser.add_argument("--requests", type=int, default=20, help="per client and page")
     parser.add_argument("--runs", type=int, default=100, help="in-process calls per function")
     parser.add_argument(

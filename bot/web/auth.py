@@ -5,7 +5,8 @@ received via the Mini App"): secret_key = HMAC_SHA256(key="WebAppData", msg=bot_
 hash = hex(HMAC_SHA256(key=secret_key, msg=data_check_string)), where data_check_string is
 every received field but `hash`, as key=value, sorted by key, joined by newlines. The hash is
 compared in constant time, auth_date must be recent, and a hash that already opened a session
-is refused (Replays): a leaked URL fragment cannot open a second session.
+is refused (news.storage.web_opened, shared by every process): a leaked URL fragment cannot
+open a second session.
 
 A /web link carries (chat, user, expiry) and an HMAC of them under a key derived from the bot
 token with another label, so a link is never valid initData and initData never a link.
@@ -16,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import time
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
@@ -37,6 +37,7 @@ class Opener:
     chat_id: int
     via: str  # "telegram" | "link"
     proof: str = ""  # the initData hash (replay key); empty for links
+    signed_at: int = 0  # initData's auth_date; 0 for links
 
 
 def _hmac(key: bytes, msg: bytes) -> bytes:
@@ -95,7 +96,13 @@ def check_init_data(init_data: str, token: str, *, max_age: int, now: float) -> 
             chat_id = int(start)
         except ValueError:
             raise AuthError("start_param is not a chat id") from None
-    return Opener(user_id=user_id, chat_id=chat_id, via="telegram", proof=received.lower())
+    return Opener(
+        user_id=user_id,
+        chat_id=chat_id,
+        via="telegram",
+        proof=received.lower(),
+        signed_at=signed_at,
+    )
 
 
 def sign_link(token: str, chat_id: int, user_id: int, *, expires: int) -> str:
@@ -118,26 +125,3 @@ def check_link(link: str, token: str, *, now: float) -> Opener:
     if now > expires:
         raise AuthError("link expired")
     return Opener(user_id=user, chat_id=chat, via="link")
-
-
-class Replays:
-    """The initData hashes that opened a session, kept as long as they could be replayed.
-
-    In process memory: one web process sees every session it opens. Several replicas behind
-    one proxy should route by client (sticky sessions), or a hash could be used once on each.
-    """
-
-    def __init__(self, max_age: int) -> None:
-        self.max_age = max_age
-        self._seen: dict[str, float] = {}
-
-    def first_use(self, proof: str, *, now: float | None = None) -> bool:
-        """Return True the first time `proof` is seen within max_age, False after."""
-        at = time.time() if now is None else now
-        if len(self._seen) > 10_000:
-            self._seen = {p: t for p, t in self._seen.items() if at - t <= self.max_age}
-        seen = self._seen.get(proof)
-        if seen is not None and at - seen <= self.max_age + CLOCK_SKEW:
-            return False
-        self._seen[proof] = at
-        return True

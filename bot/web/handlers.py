@@ -146,7 +146,7 @@ class Session(Base):
             log.info("web session refused reason=%s", exc)
             self._refuse(HTTPStatus.FORBIDDEN, "This link from Telegram is not valid any more.")
             return
-        if not self.web.replays.first_use(opener.proof):
+        if not await self.web.first_use(opener):
             log.info("web session refused reason=replayed")
             self._refuse(HTTPStatus.FORBIDDEN, "This link from Telegram was used already.")
             return

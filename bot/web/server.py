@@ -14,6 +14,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from telegram import Bot
@@ -22,10 +23,11 @@ from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
 
 from bot.web import handlers
-from bot.web.auth import Replays, derived_key
+from bot.web.auth import CLOCK_SKEW, Opener, derived_key
 from bot.web.members import Members
 from news import archive
 from news.settings import Settings
+from news.storage import web_opened
 from news.storage.db import Store
 
 log = logging.getLogger(__name__)
@@ -44,19 +46,18 @@ VIEWS_KEPT = 10_000
 
 @dataclass
 class WebApp:
-    """What the pages need: settings, store, the member cache, replay memory, the bot token."""
+    """What the pages need: settings, store, the member cache, the bot token, and what it
+    remembers between pages."""
 
     settings: Settings
     store: Store
     members: Members
     token: str
-    replays: Replays = field(init=False)
     days: archive.DayDigests = field(init=False)
     _views: dict[int, tuple[float, archive.ChatView]] = field(init=False, default_factory=dict)
     _searches: dict[int, deque[float]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.replays = Replays(self.settings.web_init_max_age)
         self.days = archive.DayDigests(self.store)
 
     async def view(self, chat_id: int, *, fresh: bool = False) -> archive.ChatView:
@@ -72,6 +73,13 @@ class WebApp:
             self._views.clear()
         self._views[chat_id] = (now, view)
         return view
+
+    async def first_use(self, opener: Opener) -> bool:
+        """Return whether this initData opens its first session (a replay is refused)."""
+        now = datetime.now(UTC)
+        lasts = self.settings.web_init_max_age + 2 * CLOCK_SKEW
+        expires = datetime.fromtimestamp(opener.signed_at, UTC) + timedelta(seconds=lasts)
+        return await web_opened.first_use(self.store, opener.proof, now=now, expires_at=expires)
 
     def forget(self, chat_id: int) -> None:
         """Forget what the chat reads: it changed it here."""
