@@ -153,6 +153,8 @@ async def load(
 
         async def run(client: httpx.AsyncClient, index: int) -> None:
             nonlocal failures
+            if think:  # readers arrive over a pause, not all in the same millisecond
+                await asyncio.sleep(think * index / len(clients))
             for n in range(requests):
                 start = time.perf_counter()
                 answer = await client.get(paths(index, n))
@@ -332,7 +334,8 @@ def render(
             "event loop each), the load generator "
             "in another; each client keeps one connection and sends its next request when the "
             "last answer is read, after a pause (0: none, the server saturated; else a "
-            "reader's pause, 0.5 to 1.5 times the value). Rows without HTTP run in the "
+            "reader's pause, 0.5 to 1.5 times the value, the clients' first requests spread "
+            "over one pause). Rows without HTTP run in the "
             "benchmark's process.",
             "",
         ]
@@ -346,6 +349,8 @@ def _argv(args: argparse.Namespace) -> list[str]:
         *out,
         "--clients",
         str(args.clients),
+        "--processes",
+        str(args.processes),
         "--requests",
         str(args.requests),
         "--think",
