@@ -95,6 +95,7 @@ class Base(RequestHandler):
             marked=marked,
             telegram_script=self._telegram_script(),
             chat_id=getattr(self, "chat_id", None),
+            section="",
             page_title="newsbot",
         )
         return namespace
@@ -109,6 +110,7 @@ class Base(RequestHandler):
         self.render("error.html", status=status_code, reason=reason, page_title="newsbot")
 
     def now(self) -> datetime:
+        """Return the current time, UTC-aware."""
         return datetime.now(UTC)
 
 
@@ -246,7 +248,9 @@ class ChatPage(Base):
     def get_template_namespace(self) -> dict[str, Any]:
         namespace = super().get_template_namespace()
         if hasattr(self, "view"):  # not on an error page of a refused request
-            namespace.update(when=self.when, base=f"/app/c/{self.chat_id}")
+            part = [*self.request.path.split("/"), "", "", "", ""][4] or "digest"
+            section = {"day": "archive", "alert": "search"}.get(part, part)
+            namespace.update(when=self.when, base=f"/app/c/{self.chat_id}", section=section)
         else:
             namespace["chat_id"] = None
         return namespace

@@ -20,6 +20,7 @@ async def test_valid_init_data_opens_todays_digest(web: Web) -> None:
         again = await client.get("/app/")  # opened again in this browser: back to the chat
     assert page.status_code == 200
     assert "Harbour bridge reopens" in page.text
+    assert 'digest" aria-current="page">Today' in page.text
     assert f'data-resume="/app/c/{USER}/digest"' in again.text
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy
