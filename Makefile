@@ -11,7 +11,7 @@ EVAL ?= ../shared/eval
 BENCH_SEARCH_ARGS ?= --reuse
 export TEST_DATABASE_URL
 
-.PHONY: demo test test-fast lint typecheck pytest postgres venv clean \
+.PHONY: demo test test-fast lint typecheck pytest postgres chromium venv clean bench-web \
 	bench-quality bench-speed bench-extract bench-ingest bench-search bench-percolate \
 	bench-delivery bench-scale bench-sources soak
 
@@ -30,6 +30,10 @@ demo: $(STAMP)
 postgres:
 	@bash scripts/ensure-postgres.sh
 
+# The Mini App's browser tests drive Debian's Chromium (never `playwright install`).
+chromium:
+	@bash scripts/ensure-chromium.sh
+
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
@@ -37,7 +41,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) postgres
+pytest: $(STAMP) postgres chromium
 	$(BIN)/pytest -q -p no:cacheprovider
 
 test: lint typecheck pytest
@@ -75,6 +79,10 @@ bench-scale: $(STAMP) postgres
 # Everyone's sources: 10,000 chats x 20 of 2,000 feeds (Zipf), planned vs one shared set.
 bench-sources: $(STAMP) postgres
 	$(BIN)/python -m bench.sources
+
+# The Mini App's archive and search pages under 50 clients (DATABASE=URL for a built archive).
+bench-web: $(STAMP) postgres
+	nice -n 10 $(BIN)/python -m bench.web $(if $(DATABASE),--database $(DATABASE))
 
 soak: $(STAMP) postgres
 	$(BIN)/python -m bench.soak

@@ -1,7 +1,8 @@
-"""The long-running roles: `run` (everything), `bot`, `worker` and `sender`.
+"""The long-running roles: `run` (everything), `bot`, `worker`, `sender` and `web`.
 
 This is the composition root: it builds each service once from Settings and hands it down.
-Every role also serves /healthz and /metrics when NEWSBOT_HTTP_PORT is set.
+Every role also serves /healthz and /metrics when NEWSBOT_HTTP_PORT is set. `run` serves the
+Mini App too (the `web` role) when NEWSBOT_WEB_BASE_URL is set.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+EVERYTHING = ("bot", "worker", "sender")
 SETUP_HINT = (
     "NEWSBOT_TELEGRAM_TOKEN is not set: create a bot with @BotFather in Telegram and put its "
     "token in the environment or in .env"
@@ -77,6 +79,21 @@ async def sender_role(
         await run_as_leader(store, sender_lock_name(settings), work, stop)
     finally:
         await bot.shutdown()
+
+
+async def web_role(store: Store, settings: Settings, stop: asyncio.Event) -> None:
+    """Serve the Mini App on NEWSBOT_WEB_LISTEN:NEWSBOT_WEB_PORT until stopped."""
+    from bot.web.server import serving_web
+
+    async with serving_web(store, settings):
+        await stop.wait()
+
+
+def with_web(roles: tuple[str, ...], settings: Settings) -> tuple[str, ...]:
+    """Return `roles`, plus the web app when they are everything and the app has an address."""
+    if settings.web_base_url and set(EVERYTHING) <= set(roles) and "web" not in roles:
+        return (*roles, "web")
+    return roles
 
 
 async def bot_role(
@@ -130,8 +147,10 @@ async def _start_updater(application: NewsApp, settings: Settings) -> Updater:
 async def run_roles(
     store: Store, settings: Settings, roles: tuple[str, ...], stop: asyncio.Event | None = None
 ) -> int:
-    """Run `roles` ("bot", "worker", "sender") side by side until cancelled or `stop` is set."""
-    if settings.telegram_token is None and {"bot", "sender"} & set(roles):
+    """Run `roles` ("bot", "worker", "sender", "web") side by side until cancelled or `stop`
+    is set."""
+    roles = with_web(roles, settings)
+    if settings.telegram_token is None and {"bot", "sender", "web"} & set(roles):
         log.error("cannot start: %s", SETUP_HINT)
         return 2
     stop = stop or asyncio.Event()
@@ -147,6 +166,8 @@ async def run_roles(
             tasks.append(sender_role(store, settings, stop, readiness))
         if "bot" in roles:
             tasks.append(bot_role(store, fetcher, settings, stop, readiness))
+        if "web" in roles:
+            tasks.append(web_role(store, settings, stop))
         running = [asyncio.create_task(t) for t in tasks]
         try:
             done, _ = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)

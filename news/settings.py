@@ -174,6 +174,25 @@ class Settings(BaseSettings):
 
     # Operations
     http_port: int = Field(0, ge=0, le=65535, description="Port of /healthz and /metrics (0: off)")
+    # The Mini App (bot/web): its own port, so /metrics never sits behind the public proxy.
+    web_base_url: str | None = Field(
+        None,
+        description=(
+            "Public HTTPS address of the Mini App behind the reverse proxy, e.g. "
+            "https://news.example.com (unset: `newsbot run` serves no web app)"
+        ),
+    )
+    web_listen: str = Field("0.0.0.0", description="Address the Mini App listens on")  # noqa: S104 - its proxy must reach it
+    web_port: int = Field(8088, ge=1, le=65535, description="Port the Mini App listens on")
+    web_link_minutes: int = Field(
+        60, ge=1, le=7 * 24 * 60, description="Minutes a link from /web stays valid"
+    )
+    web_init_max_age: int = Field(
+        3600,
+        ge=60,
+        le=86400,
+        description="Seconds the Mini App's initData is accepted after Telegram signed it",
+    )
     log_level: str = Field("INFO", description="Log level: DEBUG, INFO, WARNING or ERROR")
     data_dir: Path = Field(Path("data"), description="Folder for local state (the demo database)")
 
@@ -181,6 +200,15 @@ class Settings(BaseSettings):
     @classmethod
     def _async_driver(cls, value: str) -> str:
         return async_database_url(value)
+
+    @field_validator("web_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value.strip()):
+            raise ValueError(f"{value!r} is not an address like https://news.example.com")
+        return value.strip().rstrip("/")
 
     @field_validator("admin_ids", mode="before")
     @classmethod

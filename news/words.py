@@ -706,3 +706,21 @@ def failing_feeds(lines: Sequence[tuple[int, str, str, str]]) -> str:
 def not_your_channel(title: str) -> str:
     """Return the refusal of /add @channel to someone who does not run that channel."""
     return f"Sorry, only the owner and admins of {esc(title)} can change its sources."
+
+
+# --- web app ----------------------------------------------------------------------------------
+WEB_OFF = "The app isn't set up on this bot yet: its operator sets NEWSBOT_WEB_BASE_URL."
+BUTTON_OPEN_APP = "📱 Open the app"
+BUTTON_OPEN_BROWSER = "🌐 Open in a browser"
+MENU_APP = "News"
+
+
+def web_link(minutes: int, *, group: bool) -> str:
+    """Return the answer to /web: what the app holds and how long its link works."""
+    text = (
+        "📱 <b>Your news in one window</b>: today's digest, the archive by day, search and "
+        f"settings. The browser link works for {minutes} minutes; send /web for a new one."
+    )
+    if group:
+        text += "\nIt opens this group's news for its members; settings change only in the chat."
+    return text

@@ -206,11 +206,12 @@ ROLES = {
     "bot": ("bot",),
     "worker": ("worker",),
     "sender": ("sender",),
+    "web": ("web",),
 }
 
 
 async def role(args: argparse.Namespace, settings: Settings) -> int:
-    """newsbot run|bot|worker|sender: run until stopped (SIGINT or SIGTERM)."""
+    """newsbot run|bot|worker|sender|web: run until stopped (SIGINT or SIGTERM)."""
     async with opened(settings) as store:
         return await run_roles(store, settings, ROLES[args.command])
 

@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("bot", "answer Telegram updates (long polling, or a webhook)"),
         ("worker", "poll, extract, summarize and plan digests until stopped"),
         ("sender", "deliver the outbox (one active per bot token; others wait)"),
+        ("web", "serve the Mini App on NEWSBOT_WEB_PORT (behind the reverse proxy)"),
     ):
         sub.add_parser(role, help=text).set_defaults(handler=commands.role)
 
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # The demo's output is the digest: only warnings and errors go to the log there.
     quiet = args.command == "demo" and not args.verbose
-    role = args.command if args.command in ("run", "bot", "worker", "sender") else "cli"
+    role = args.command if args.command in ("run", "bot", "worker", "sender", "web") else "cli"
     configure_logging(
         settings, verbose=args.verbose, level=logging.WARNING if quiet else None, role=role
     )

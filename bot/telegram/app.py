@@ -22,7 +22,9 @@ from telegram import (
     BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     LinkPreviewOptions,
+    MenuButtonWebApp,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -49,8 +51,10 @@ from bot.telegram import (
     search,
     settings_menu,
     sources,
+    web,
 )
 from bot.telegram.services import SERVICES_KEY, Clock, Services, utc_now
+from news import words
 from news.fetch import Fetcher
 from news.settings import Settings
 from news.storage.db import Store
@@ -145,6 +149,7 @@ def add_handlers(application: NewsApp) -> None:
             *alerts.handlers(),
             *inline.handlers(),
             *admin.handlers(),
+            *web.handlers(),
             *chats.command_handlers(),
             *sources.link_handlers(),
             # Last: unknown commands, other text in private chats, buttons nobody knows.
@@ -170,7 +175,20 @@ async def startup(application: NewsApp) -> None:
         except TelegramError as exc:
             # An admin who never opened a chat with the bot has no chat to scope a menu to.
             log.warning("set_my_commands failed scope=%s error=%s", scope.type, exc)
+    await _menu_button(application, services.settings)
     log.info("bot ready username=%s", bot.username)
+
+
+async def _menu_button(application: NewsApp, settings: Settings) -> None:
+    """Point the chat menu button at the Mini App, when it is served over HTTPS."""
+    base = settings.web_base_url
+    if not base or not base.startswith("https://"):
+        return
+    button = MenuButtonWebApp(words.MENU_APP, WebAppInfo(web.app_url(base)))
+    try:
+        await application.bot.set_chat_menu_button(menu_button=button)
+    except TelegramError as exc:
+        log.warning("set_chat_menu_button failed error=%s", exc)
 
 
 async def shutdown(application: NewsApp) -> None:

@@ -22,6 +22,7 @@ COMMANDS: Final[dict[str, str]] = {
     "sources": "Your sources: remove, mute, only in digest",
     "feeds": "Same as /sources",
     "export": "Your sources as an OPML file (send one to import)",
+    "web": "Open the app: digests by day, search, sources, settings",
     "help": "This list",
     "addfeed": "Add a source: /addfeed URL",
     "removefeed": "Remove a source: /removefeed ID",
@@ -49,6 +50,7 @@ GROUP_COMMANDS: Final[tuple[str, ...]] = (
     "sources",
     "feeds",
     "export",
+    "web",
     "help",
 )
 

@@ -77,6 +77,7 @@ METHODS: dict[str, Method] = {
     "getChatAdministrators": m.get_chat_administrators,
     "sendChatAction": m.send_chat_action,
     "setMyDescription": m.simple_true,
+    "setChatMenuButton": m.simple_true,
     "setMyShortDescription": m.simple_true,
     "close": m.simple_true,
     "logOut": m.simple_true,

@@ -350,6 +350,8 @@ def _member(state: State, chat: JSON, user_id: int) -> JSON:
     user = state.bot_user if user_id == bot_id else state.ensure_user(user_id)
     if user_id == owner:
         return {"status": "creator", "user": user, "is_anonymous": False}
+    if (chat_id, user_id) in state.left:
+        return {"status": "left", "user": user}
     if user_id in admins or (user_id == bot_id and chat_id in state.bot_admin_in):
         return admin_member(user, channel=chat["type"] == "channel")
     if chat["type"] == "private" and user_id not in (chat_id, bot_id):

@@ -177,6 +177,7 @@ class State:
         self.migrated: dict[int, int] = {}  # old group id -> supergroup id
         self.admins: dict[int, tuple[int | None, list[int]]] = {}  # chat -> (owner, admins)
         self.bot_admin_in: set[int] = set()
+        self.left: set[tuple[int, int]] = set()  # (chat, user): not a member (getChatMember)
         self.log: dict[int, list[ChatMessage]] = {}
         self.message_ids: dict[int, itertools.count[int]] = {}
         self.updates: list[JSON] = []

@@ -13,7 +13,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    WebAppInfo,
+)
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -255,7 +261,7 @@ class Sender:
                 text=row.text,
                 parse_mode=ParseMode.HTML,
                 link_preview_options=LinkPreviewOptions(is_disabled=not row.link_previews),
-                reply_markup=_keyboard(row.buttons),
+                reply_markup=_keyboard(row.buttons, _app_button(row, self.settings)),
                 message_thread_id=row.thread_id,
             )
         except ChatMigrated as exc:
@@ -375,11 +381,28 @@ class Sender:
         self._claim_after = 0.0
 
 
-def _keyboard(buttons: str | None) -> InlineKeyboardMarkup | None:
+def _keyboard(
+    buttons: str | None, extra: InlineKeyboardButton | None = None
+) -> InlineKeyboardMarkup | None:
     """Return the inline keyboard an outbox row carries (JSON rows of [label, data])."""
     if not buttons:
         return None
-    rows = json.loads(buttons)
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in rows]
-    )
+    rows = [
+        [InlineKeyboardButton(label, callback_data=data) for label, data in row]
+        for row in json.loads(buttons)
+    ]
+    return InlineKeyboardMarkup([*rows, [extra]] if extra else rows)
+
+
+def _app_button(row: OutboxMessage, settings: Settings) -> InlineKeyboardButton | None:
+    """Return "Open the app" for the last message of a private chat's digest, if the app runs.
+
+    Telegram takes web_app buttons only in private chats (positive ids) and over HTTPS; the
+    address is added here, not stored, so a digest queued before a move still opens the app.
+    """
+    base = settings.web_base_url
+    if not base or not base.startswith("https://") or row.chat_id <= 0:
+        return None
+    if not row.slot.startswith("digest:"):
+        return None
+    return InlineKeyboardButton(words.BUTTON_OPEN_APP, web_app=WebAppInfo(f"{base}/app/"))

@@ -230,3 +230,11 @@ source_adds = Table(
     Column("chat_id", BigInteger, nullable=False),
     Column("added_at", UTCDateTime, nullable=False),
 )
+
+# Migration 0008: the initData hashes that opened a Mini App session (news.storage.web_opened).
+web_opened = Table(
+    "web_opened",
+    metadata,
+    Column("proof", Text, primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False),
+)
